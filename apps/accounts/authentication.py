@@ -1,0 +1,50 @@
+"""Bearer authentication: simplejwt's signature/expiry checks, plus the account's state.
+
+The user and tenant come from one query. A token is refused (401 token_not_valid) when the
+user is gone or inactive, the tenant is inactive, or the token was issued before the user's
+`tokens_valid_after` (logout-all, password change, deactivation): so those revoke every
+earlier access token at once, while a single-session logout leaves access tokens to expire.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.tokens import Token
+
+from apps.accounts.models import User
+from apps.core import clock
+from apps.core.exceptions import TokenNotValid
+
+
+def user_for_access_token(token: Token) -> User:
+    """The live user behind a validated access token, or TokenNotValid."""
+    try:
+        user_id = uuid.UUID(str(token.get("user_id")))
+    except ValueError as exc:
+        raise TokenNotValid() from exc
+    user = User.objects.select_related("tenant").filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        raise TokenNotValid("User not found or inactive.")
+    if user.tenant_id and not user.tenant.is_active:
+        raise TokenNotValid("Tenant inactive.")
+    if user.tokens_valid_after is not None:
+        issued_at = token.get("iat")
+        if not isinstance(issued_at, (int, float)) or issued_at < clock.epoch_seconds(user.tokens_valid_after):
+            raise TokenNotValid("Token has been revoked.")
+    return user
+
+
+class SessionAwareJWTAuthentication(JWTAuthentication):
+    www_authenticate_realm = "api"
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        # Before any parsing: a hostile 1 MB token costs a length check, not a base64 decode.
+        if len(raw_token) > settings.JWT_MAX_TOKEN_LENGTH:
+            raise TokenNotValid()
+        return super().get_validated_token(raw_token)
+
+    def get_user(self, validated_token: Token) -> Any:
+        return user_for_access_token(validated_token)

@@ -1,0 +1,97 @@
+"""Request and response shapes. Validation of shape only: no writes, no tokens minted."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.accounts.models import RefreshSession, Role, User
+from apps.tenants.serializers import TenantOutput
+
+PASSWORD_MAX = 128  # bounds hashing work per request
+
+
+class UserOutput(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    tenant = TenantOutput(allow_null=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role", "tenant"]
+
+    def get_role(self, user: User) -> str | None:
+        return user.tenant_role
+
+
+class PasswordField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", PASSWORD_MAX)
+        kwargs.setdefault("style", {"input_type": "password"})
+        super().__init__(**kwargs)
+
+
+class TokenField(serializers.CharField):
+    """A JWT. Length is judged by the token checks (401), not here, as the contract asks."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", True)
+        super().__init__(**kwargs)
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = PasswordField()
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    tenant_name = serializers.CharField(max_length=150, required=False, allow_blank=False, allow_null=True, default=None)
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = PasswordField()
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AuthOutput(TokenPairOutput):
+    user = UserOutput()
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = TokenField()
+
+
+class VerifyInput(serializers.Serializer):
+    token = TokenField()
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = PasswordField()
+    new_password = PasswordField()
+
+
+class SessionOutput(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RefreshSession
+        fields = ["id", "created_at", "last_used_at", "ip", "user_agent", "current"]
+
+    def get_current(self, session: RefreshSession) -> bool:
+        return str(session.id) == str(self.context.get("current_session_id"))
+
+
+class MemberCreateInput(RegisterInput):
+    tenant_name = None
+    role = serializers.ChoiceField(choices=[Role.ADMIN, Role.MEMBER], default=Role.MEMBER)
+
+
+class LogoutAllOutput(serializers.Serializer):
+    revoked_sessions = serializers.IntegerField()
+
+
+class EmptyOutput(serializers.Serializer):
+    pass

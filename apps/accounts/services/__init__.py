@@ -1,0 +1,21 @@
+"""Every state change of accounts and sessions; see the modules for the rules."""
+from apps.accounts.services.sessions import (  # noqa: F401
+    RevokeReason,
+    TokenPair,
+    refresh_is_usable,
+    session_create,
+    session_revoke,
+    session_revoke_by_id,
+    session_revoke_by_refresh,
+    session_rotate,
+    sessions_prune,
+    sessions_revoke_for_user,
+)
+from apps.accounts.services.users import (  # noqa: F401
+    get_tokens_for_user,
+    user_authenticate,
+    user_change_password,
+    user_create,
+    user_login,
+    user_register,
+)

@@ -1,0 +1,366 @@
+"""Refresh sessions: create, rotate, revoke. The contract's refresh-session rules live here.
+
+Invariants, and why they hold
+-----------------------------
+1. One row per login (a "session"); its refresh tokens carry its id as `sid`. The row holds
+   the current token's jti/iat/exp, so the database stores one row per live session, not one
+   per token ever issued, and tokens themselves are never stored.
+2. A refresh token is accepted only if its jti is the row's `current_jti`, or its
+   `previous_jti` while `now - rotated_at <= REFRESH_REUSE_GRACE_SECONDS`. The decision and
+   the rotation happen in one transaction holding the row lock (SELECT ... FOR UPDATE on
+   PostgreSQL; BEGIN IMMEDIATE on SQLite), so concurrent refreshes, in any worker or
+   instance, are serialised on the row: exactly one rotates, the others see `previous_jti`.
+3. Inside the grace window, the just-rotated token gets the *current* token back, re-minted
+   from the row byte for byte. So a session never forks: at any moment only
+   `current_jti` can move it forward. The window does not chain: once the current token
+   rotates again, `previous_jti` moves on and older ancestors match nothing.
+4. Anything else with a valid signature and our `sid` is a reuse attack: the whole session
+   is revoked (in the same transaction, committed before the 401 is raised, because
+   ATOMIC_REQUESTS is off) and a WARNING names user, session and ip.
+5. Revocation is a database write (`revoked_at`); the Redis marker is written after commit
+   and only ever short-circuits a rejection. Redis down, empty or flushed can make a
+   request slower, never let a revoked token through (see accounts/revocation_cache.py).
+6. A session ends at `expires_at` (login + SESSION_MAX_LIFETIME_DAYS): rotated tokens get
+   REFRESH_TOKEN_LIFETIME_DAYS, capped there. Rows whose last token has expired are pruned
+   (`prune_sessions`, and from login at most once per SESSION_PRUNE_INTERVAL_SECONDS).
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.accounts import revocation_cache, tokens
+from apps.accounts.models import RefreshSession, User
+from apps.core import clock
+from apps.core.exceptions import NotFound, TokenNotValid
+
+logger = logging.getLogger(__name__)
+security_logger = logging.getLogger("apps.security")
+
+USER_AGENT_MAX = 256
+
+
+class RevokeReason(str, enum.Enum):
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout_all"
+    PASSWORD_CHANGED = "password_changed"
+    DELETED_BY_USER = "session_deleted"
+    REUSE_DETECTED = "reuse_detected"
+    USER_DEACTIVATED = "user_deactivated"
+    TENANT_DEACTIVATED = "tenant_deactivated"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    session_id: uuid.UUID
+
+
+class _Outcome(enum.Enum):
+    ROTATED = "rotated"
+    REISSUED = "reissued"  # the just-rotated token inside the grace window
+    REJECTED = "rejected"
+    REUSE = "reuse"
+
+
+def _refresh_lifetime() -> timedelta:
+    return timedelta(days=settings.REFRESH_TOKEN_LIFETIME_DAYS)
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+
+
+def _current_refresh(session: RefreshSession) -> str:
+    return tokens.mint_refresh(
+        user_id=session.user_id,
+        session_id=session.id,
+        jti=session.current_jti,
+        issued_at=session.current_issued_at,
+        expires_at=session.current_expires_at,
+    )
+
+
+def _advance(session: RefreshSession, *, now: datetime, keep_grace: bool) -> None:
+    """Make a fresh token current (in memory; the caller saves)."""
+    session.previous_jti = session.current_jti if keep_grace else ""
+    session.rotated_at = now if keep_grace else None
+    session.current_jti = tokens.new_jti()
+    session.current_issued_at = now
+    session.current_expires_at = min(now + _refresh_lifetime(), session.expires_at)
+    session.last_used_at = now
+
+
+_ROTATION_FIELDS = [
+    "previous_jti", "rotated_at", "current_jti", "current_issued_at", "current_expires_at",
+    "last_used_at", "ip", "user_agent",
+]
+
+
+def _clip_user_agent(user_agent: str | None) -> str:
+    return (user_agent or "")[:USER_AGENT_MAX]
+
+
+# --- create ---------------------------------------------------------------------------------
+def session_create(*, user: User, ip: str | None, user_agent: str | None) -> TokenPair:
+    """A new session (login, registration): its first refresh token and an access token."""
+    now = clock.now()
+    session = RefreshSession(
+        user=user,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.SESSION_MAX_LIFETIME_DAYS),
+        ip=ip,
+        user_agent=_clip_user_agent(user_agent),
+    )
+    _advance(session, now=now, keep_grace=False)  # sets the first token's jti/iat/exp
+    session.save(force_insert=True)
+    _maybe_prune(now)
+    return TokenPair(
+        access=tokens.mint_access(user=user, session_id=session.id, now=now),
+        refresh=_current_refresh(session),
+        session_id=session.id,
+    )
+
+
+# --- rotate ---------------------------------------------------------------------------------
+def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> TokenPair:
+    """Exchange a refresh token for a new pair (contract rules 1-3); else TokenNotValid."""
+    token = tokens.decode_refresh(refresh)
+    session_id, jti = token[tokens.SESSION_CLAIM], token["jti"]
+    if revocation_cache.is_marked_revoked(session_id):
+        raise TokenNotValid()
+    now = clock.now()
+    outcome, session = _rotate_locked(
+        session_id=session_id, jti=jti, user_id=token.get("user_id"), now=now, ip=ip,
+        user_agent=_clip_user_agent(user_agent),
+    )
+    if outcome is _Outcome.REUSE:
+        security_logger.warning(
+            "Refresh token reuse detected: session %s of user %s revoked (ip=%s)",
+            session.id, session.user_id, ip,
+        )
+    if outcome in (_Outcome.REUSE, _Outcome.REJECTED):
+        raise TokenNotValid()
+    logger.info("Session %s of user %s %s", session.id, session.user_id, outcome.value)
+    return TokenPair(
+        access=tokens.mint_access(user=session.user, session_id=session.id, now=now),
+        refresh=_current_refresh(session),
+        session_id=session.id,
+    )
+
+
+def _rotate_locked(
+    *, session_id: str, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
+) -> tuple[_Outcome, RefreshSession | None]:
+    """Decide and write under the row lock; returns instead of raising so the write commits."""
+    with transaction.atomic():
+        session = _locked_session(session_id)
+        if session is None or str(session.user_id) != str(user_id):
+            return _Outcome.REJECTED, session
+        if session.revoked_at is not None or now >= session.expires_at:
+            return _Outcome.REJECTED, session
+        user = session.user
+        if not user.is_active or (user.tenant_id and not user.tenant.is_active):
+            reason = RevokeReason.USER_DEACTIVATED if not user.is_active else RevokeReason.TENANT_DEACTIVATED
+            _revoke_rows([session], reason=reason, now=now)
+            return _Outcome.REJECTED, session
+        if jti == session.current_jti:
+            _advance(session, now=now, keep_grace=True)
+            session.ip, session.user_agent = ip, user_agent
+            session.save(update_fields=_ROTATION_FIELDS)
+            return _Outcome.ROTATED, session
+        if (
+            jti == session.previous_jti
+            and session.rotated_at is not None
+            and now - session.rotated_at <= _grace()
+        ):
+            return _Outcome.REISSUED, session
+        _revoke_rows([session], reason=RevokeReason.REUSE_DETECTED, now=now)
+        return _Outcome.REUSE, session
+
+
+def _locked_session(session_id: str) -> RefreshSession | None:
+    pk = _uuid_or_none(session_id)
+    if pk is None:
+        return None
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the tenant join.
+    return (
+        RefreshSession.objects.select_for_update(of=("self",))
+        .select_related("user", "user__tenant")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+# --- verify ---------------------------------------------------------------------------------
+def refresh_is_usable(*, token: tokens.Token) -> bool:
+    """Would this (already decoded) refresh token be accepted now? Read-only: no reuse
+    handling, so /verify/ can never revoke anything."""
+    session_id, jti = _uuid_or_none(token.get(tokens.SESSION_CLAIM)), token.get("jti")
+    if session_id is None or revocation_cache.is_marked_revoked(session_id):
+        return False
+    session = RefreshSession.objects.select_related("user", "user__tenant").filter(pk=session_id).first()
+    now = clock.now()
+    if session is None or session.revoked_at is not None or now >= session.expires_at:
+        return False
+    if str(session.user_id) != str(token.get("user_id")):
+        return False
+    user = session.user
+    if not user.is_active or (user.tenant_id and not user.tenant.is_active):
+        return False
+    if jti == session.current_jti:
+        return True
+    return bool(
+        jti == session.previous_jti and session.rotated_at and now - session.rotated_at <= _grace()
+    )
+
+
+# --- revoke ---------------------------------------------------------------------------------
+def _revoke_rows(sessions: list[RefreshSession], *, reason: RevokeReason, now: datetime) -> int:
+    """Durably revoke; the Redis markers follow once the transaction commits."""
+    ids = [s.id for s in sessions if s.revoked_at is None]
+    if not ids:
+        return 0
+    count = RefreshSession.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason.value
+    )
+    for session in sessions:
+        session.revoked_at, session.revoked_reason = now, reason.value
+    markers = [(s.id, s.current_expires_at) for s in sessions]
+    transaction.on_commit(lambda: revocation_cache.mark_revoked(markers, now=now))
+    return count
+
+
+@transaction.atomic
+def session_revoke(*, session: RefreshSession, reason: RevokeReason) -> bool:
+    """Revoke one session for the rest of its tokens' lifetime. Idempotent."""
+    revoked = _revoke_rows([session], reason=reason, now=clock.now())
+    if revoked:
+        logger.info("Session %s of user %s revoked (%s)", session.id, session.user_id, reason.value)
+    return bool(revoked)
+
+
+@transaction.atomic
+def sessions_revoke_for_user(
+    *, user: User, reason: RevokeReason, keep_session_id: uuid.UUID | str | None = None,
+    revoke_access_tokens: bool = True,
+) -> int:
+    """Revoke every live session of the user (but `keep_session_id`); with
+    `revoke_access_tokens`, every access token issued so far stops working too."""
+    now = clock.now()
+    live = RefreshSession.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    if keep_session_id is not None:
+        live = live.exclude(pk=keep_session_id)
+    count = _revoke_rows(list(live.only("id", "user_id", "current_expires_at", "revoked_at")), reason=reason, now=now)
+    if revoke_access_tokens:
+        user_revoke_access_tokens(user=user, now=now)
+    logger.info("Revoked %d session(s) of user %s (%s)", count, user.id, reason.value)
+    return count
+
+
+def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
+    """Every access token of the user issued up to now is rejected from now on.
+
+    The next whole second, because JWT iat has whole seconds (see tokens.access_issued_at).
+    """
+    valid_after = now.replace(microsecond=0) + timedelta(seconds=1)
+    User.objects.filter(pk=user.pk).update(tokens_valid_after=valid_after)
+    user.tokens_valid_after = valid_after
+
+
+def session_revoke_by_refresh(*, user: User, refresh: str) -> None:
+    """Logout: revoke the session behind this refresh token, if it is the caller's."""
+    token = tokens.decode_refresh(refresh)
+    session = RefreshSession.objects.filter(pk=_uuid_or_none(token[tokens.SESSION_CLAIM]), user=user).first()
+    if session is None:
+        raise TokenNotValid()
+    session_revoke(session=session, reason=RevokeReason.LOGOUT)
+
+
+def session_revoke_by_id(*, user: User, session_id: Any) -> None:
+    """DELETE /sessions/<id>/: only the caller's own sessions exist for them."""
+    session = RefreshSession.objects.filter(pk=_uuid_or_none(session_id), user=user, revoked_at__isnull=True).first()
+    if session is None:
+        raise NotFound("No such session.")
+    session_revoke(session=session, reason=RevokeReason.DELETED_BY_USER)
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def session_rotate_for_password_change(*, user: User, session_id: Any, ip: str | None, user_agent: str | None) -> TokenPair:
+    """A new pair for the caller's session, with no grace for its previous refresh token:
+    after a password change the old token is treated as an ancestor (reuse), because a
+    password change is often the answer to a stolen token."""
+    now = clock.now()
+    session = (
+        RefreshSession.objects.select_for_update()
+        .filter(pk=_uuid_or_none(session_id), user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if session is None:
+        return session_create(user=user, ip=ip, user_agent=user_agent)
+    _advance(session, now=now, keep_grace=False)
+    session.ip, session.user_agent = ip, _clip_user_agent(user_agent)
+    session.save(update_fields=_ROTATION_FIELDS)
+    session.user = user
+    return TokenPair(
+        access=tokens.mint_access(user=user, session_id=session.id, now=now),
+        refresh=_current_refresh(session),
+        session_id=session.id,
+    )
+
+
+# --- prune ----------------------------------------------------------------------------------
+def sessions_prune(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Delete sessions none of whose tokens can be used any more (expired or revoked and past
+    their last token's exp). Batched, so a large backlog never holds a long lock."""
+    now = now or clock.now()
+    deleted_total = 0
+    while True:
+        ids = list(
+            RefreshSession.objects.filter(current_expires_at__lte=now).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted_total
+        deleted, _ = RefreshSession.objects.filter(pk__in=ids).delete()
+        deleted_total += deleted
+        if len(ids) < batch_size:
+            return deleted_total
+
+
+_prune_lock = threading.Lock()
+_last_prune = 0.0
+
+
+def _maybe_prune(now: datetime) -> None:
+    """Automatic pruning without cron: at most once per interval per process, from login."""
+    global _last_prune
+    interval = settings.SESSION_PRUNE_INTERVAL_SECONDS
+    if interval <= 0 or time.monotonic() - _last_prune < interval:
+        return
+    if not _prune_lock.acquire(blocking=False):
+        return
+    try:
+        _last_prune = time.monotonic()
+        deleted = sessions_prune(now=now)
+        if deleted:
+            logger.info("Pruned %d expired session(s)", deleted)
+    finally:
+        _prune_lock.release()

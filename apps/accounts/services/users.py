@@ -1,0 +1,158 @@
+"""Users: register, authenticate, change password, issue the tokens of a login."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.managers import normalize_email
+from apps.accounts.models import Role, User
+from apps.accounts.services import sessions
+from apps.core.exceptions import (
+    AccountInactive,
+    InvalidCredentials,
+    InvalidInput,
+    TenantInactive,
+)
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TAKEN = "A user with this email already exists."
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made by the current default hasher, to verify against when the email is
+    unknown, so that a wrong email costs the same hashing work as a wrong password."""
+    algorithm = get_hasher("default").algorithm
+    if algorithm not in _dummy_hashes:
+        _dummy_hashes[algorithm] = make_password("timing-equaliser-not-a-password")
+    return _dummy_hashes[algorithm]
+
+
+def _validate_password(password: str, *, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise InvalidInput({"password": list(exc.messages)}) from exc
+
+
+def user_create(
+    *, email: str, password: str, first_name: str = "", last_name: str = "",
+    tenant: Any = None, role: str = "",
+) -> User:
+    """A new user after password validation; 400 on a taken email (any case)."""
+    email = normalize_email(email)
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    _validate_password(password, user=candidate)
+    if User.objects.filter(email=email).exists():
+        raise InvalidInput({"email": [EMAIL_TAKEN]})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email, password=password, first_name=first_name, last_name=last_name,
+                tenant=tenant, role=role if tenant is not None else "",
+            )
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise InvalidInput({"email": [EMAIL_TAKEN]}) from exc
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, first_name: str = "", last_name: str = "",
+    tenant_name: str | None = None,
+) -> User:
+    """Self-service sign-up; with `tenant_name`, a new tenant owned by the new user."""
+    from apps.tenants.services import tenant_create  # tenants depends on accounts, not back
+
+    tenant = tenant_create(name=tenant_name) if tenant_name else None
+    user = user_create(
+        email=email, password=password, first_name=first_name, last_name=last_name,
+        tenant=tenant, role=Role.OWNER if tenant else "",
+    )
+    logger.info("Registered user %s (tenant %s)", user.id, tenant.id if tenant else None)
+    return user
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    """The user for these credentials, or the error the contract names.
+
+    Wrong email and wrong password do the same hashing work and raise the same error;
+    inactive account and tenant are only revealed to someone who knows the password.
+    """
+    user = User.objects.select_related("tenant").filter(email=normalize_email(email)).first()
+    if user is None:
+        check_password(password, _dummy_hash())
+        raise InvalidCredentials()
+    if not user.check_password(password):  # also re-hashes old hashes (e.g. PBKDF2)
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise AccountInactive()
+    if user.tenant_id and not user.tenant.is_active:
+        raise TenantInactive()
+    return user
+
+
+def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
+    """Open a session for the user and return {"access", "refresh"} with tenant-aware claims.
+
+    Safe for a user without a tenant, a tenant whose enabled_modules is None, and a
+    deactivated tenant (the claims are built from whatever is there; login is where a
+    deactivated tenant is refused). Never logs a token.
+    """
+    logger.info("Generating tokens for user %s", user.id)
+    try:
+        tenant = user.tenant if user.tenant_id else None
+        logger.debug(
+            "Token tenant for user %s: tenant=%s slug=%s modules=%s active=%s",
+            user.id,
+            getattr(tenant, "id", None),
+            getattr(tenant, "slug", None),
+            getattr(tenant, "enabled_modules", None),
+            getattr(tenant, "is_active", None),
+        )
+        pair = sessions.session_create(user=user, ip=ip, user_agent=user_agent)
+    except Exception:
+        logger.error("Token generation failed for user %s", user.id, exc_info=True)
+        raise
+    logger.info("Tokens generated for user %s (session %s)", user.id, pair.session_id)
+    return {"access": pair.access, "refresh": pair.refresh}
+
+
+def user_login(*, email: str, password: str, ip: str | None, user_agent: str | None) -> tuple[User, dict[str, str]]:
+    """Authenticate and open a session. Logs the attempt and outcome, never the password."""
+    logger.info("Login attempt from %s", ip)
+    try:
+        user = user_authenticate(email=email, password=password)
+    except (InvalidCredentials, AccountInactive, TenantInactive) as exc:
+        logger.warning("Login failed from %s: %s", ip, exc.default_code)
+        raise
+    logger.info("Login succeeded for user %s from %s", user.id, ip)
+    return user, get_tokens_for_user(user, ip=ip, user_agent=user_agent)
+
+
+@transaction.atomic
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, session_id: Any, ip: str | None,
+    user_agent: str | None,
+) -> dict[str, str]:
+    """New password; every other session and every earlier access token revoked; a new pair
+    for the caller's session (its previous refresh token is spent)."""
+    if not user.check_password(old_password):
+        raise InvalidInput({"old_password": ["The current password is incorrect."]})
+    _validate_password(new_password, user=user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    sessions.sessions_revoke_for_user(
+        user=user, reason=sessions.RevokeReason.PASSWORD_CHANGED, keep_session_id=session_id,
+    )
+    pair = sessions.session_rotate_for_password_change(
+        user=user, session_id=session_id, ip=ip, user_agent=user_agent
+    )
+    logger.info("Password changed for user %s", user.id)
+    return {"access": pair.access, "refresh": pair.refresh}

@@ -1,0 +1,150 @@
+"""The /api/auth/ endpoints. Each view: validate input, call one service, serialize."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts import selectors, serializers as s, services, throttles
+from apps.accounts.authentication import user_for_access_token
+from apps.accounts.tokens import SESSION_CLAIM, decode_untyped
+from apps.core.client_ip import client_ip
+from apps.core.exceptions import TokenNotValid
+from apps.core.schema import errors
+
+TAG = "auth"
+
+
+def _session_id(request) -> str | None:
+    return request.auth.get(SESSION_CLAIM) if request.auth is not None else None
+
+
+def _device(request) -> dict:
+    return {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", "")}
+
+
+class PublicView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class RegisterView(PublicView):
+    """Create an account (and, with tenant_name, a tenant it owns); returns tokens."""
+
+    throttle_classes = [throttles.RegisterThrottle]
+
+    @extend_schema(tags=[TAG], request=s.RegisterInput, responses={201: s.AuthOutput, **errors(400, 429)})
+    def post(self, request):
+        data = s.RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        tokens = services.get_tokens_for_user(user, **_device(request))
+        return Response({"user": s.UserOutput(user).data, **tokens}, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicView):
+    """Exchange email and password for an access and a refresh token."""
+
+    throttle_classes = [throttles.LoginIpThrottle, throttles.LoginEmailThrottle]
+
+    @extend_schema(tags=[TAG], request=s.LoginInput, responses={200: s.AuthOutput, **errors(400, 401, 403, 429)})
+    def post(self, request):
+        data = s.LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tokens = services.user_login(**data.validated_data, **_device(request))
+        return Response({"user": s.UserOutput(user).data, **tokens})
+
+
+class RefreshView(PublicView):
+    """Rotate a refresh token: returns a new pair; the presented token is then spent."""
+
+    throttle_classes = [throttles.RefreshThrottle]
+
+    @extend_schema(tags=[TAG], request=s.RefreshInput, responses={200: s.TokenPairOutput, **errors(400, 401, 429)})
+    def post(self, request):
+        data = s.RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        pair = services.session_rotate(refresh=data.validated_data["refresh"], **_device(request))
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class VerifyView(PublicView):
+    """200 {} if the token (access or refresh) would be accepted now, else 401."""
+
+    throttle_classes = [throttles.RefreshThrottle]
+
+    @extend_schema(tags=[TAG], request=s.VerifyInput, responses={200: s.EmptyOutput, **errors(400, 401)})
+    def post(self, request):
+        data = s.VerifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = decode_untyped(data.validated_data["token"])
+        token_type = token.get("token_type")
+        if token_type == "access":
+            user_for_access_token(token)
+        elif token_type != "refresh" or not services.refresh_is_usable(token=token):
+            raise TokenNotValid()
+        return Response({})
+
+
+class LogoutView(APIView):
+    """Revoke the session behind the given refresh token (other sessions stay)."""
+
+    @extend_schema(tags=[TAG], request=s.RefreshInput, responses={205: None, **errors(400, 401)})
+    def post(self, request):
+        data = s.RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.session_revoke_by_refresh(user=request.user, refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Revoke every session of the caller, and every access token issued so far."""
+
+    @extend_schema(tags=[TAG], request=None, responses={200: s.LogoutAllOutput, **errors(401)})
+    def post(self, request):
+        count = services.sessions_revoke_for_user(user=request.user, reason=services.RevokeReason.LOGOUT_ALL)
+        return Response({"revoked_sessions": count})
+
+
+class MeView(APIView):
+    """The caller's profile, tenant and role."""
+
+    @extend_schema(tags=[TAG], responses={200: s.UserOutput, **errors(401)})
+    def get(self, request):
+        return Response(s.UserOutput(request.user).data)
+
+
+class PasswordChangeView(APIView):
+    """Change password: a new pair for this session; every other session is revoked."""
+
+    throttle_classes = [throttles.PasswordChangeThrottle]
+
+    @extend_schema(tags=[TAG], request=s.PasswordChangeInput, responses={200: s.TokenPairOutput, **errors(400, 401, 429)})
+    def post(self, request):
+        data = s.PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.user_change_password(
+            user=request.user, session_id=_session_id(request), **data.validated_data, **_device(request)
+        )
+        return Response(tokens)
+
+
+class SessionListView(APIView):
+    """The caller's active sessions (not paginated); `current` marks this one."""
+
+    @extend_schema(tags=[TAG], responses={200: s.SessionOutput(many=True), **errors(401)})
+    def get(self, request):
+        sessions = selectors.session_list_for_user(user=request.user)
+        context = {"current_session_id": _session_id(request)}
+        return Response(s.SessionOutput(sessions, many=True, context=context).data)
+
+
+class SessionDetailView(APIView):
+    """Revoke one of the caller's sessions."""
+
+    @extend_schema(tags=[TAG], responses={204: OpenApiResponse(description="Revoked."), **errors(401, 404)})
+    def delete(self, request, session_id):
+        services.session_revoke_by_id(user=request.user, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

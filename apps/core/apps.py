@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.core.signals import request_finished
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    label = "core"
+
+    def ready(self) -> None:
+        from apps.core import request_id
+
+        # Lines logged between requests must not carry the previous request's id.
+        request_finished.connect(lambda **_: request_id.set_current(None), weak=False)

@@ -1,0 +1,74 @@
+"""/health (dependencies) and /health/live (the process only), for platforms and ops.
+
+Plain Django views: no authentication, throttling or content negotiation to go wrong, and
+nothing here can leak a connection string: only fixed words and exception class names.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from apps.core import clock
+from apps.core.cache import gateway
+
+logger = logging.getLogger(__name__)
+
+
+def _method_not_allowed() -> JsonResponse:
+    response = JsonResponse(
+        {"detail": "Method not allowed.", "code": "method_not_allowed"}, status=405
+    )
+    response["Allow"] = "GET, HEAD"
+    return response
+
+
+def _database_ok() -> bool:
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.error("Health check: database unavailable (%s)", type(exc).__name__)
+        # A half-open connection would otherwise be reused by the next request.
+        connection.close_if_unusable_or_obsolete()
+        return False
+    return True
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Database and cache status: 200 healthy/degraded, 503 when the database is down."""
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed()
+    cache_up = gateway.ping()
+    body = {
+        "status": "healthy",
+        "database": "connected",
+        "cache": "connected" if cache_up else "unavailable",
+        "version": settings.VERSION,
+        "timestamp": clock.now().isoformat().replace("+00:00", "Z"),
+    }
+    if not _database_ok():
+        body.update(
+            status="unhealthy",
+            database="unavailable",
+            detail="The database is unavailable.",
+            code="service_unavailable",
+        )
+        return JsonResponse(body, status=503)
+    if gateway.configured and not cache_up:
+        body["status"] = "degraded"
+    return JsonResponse(body)
+
+
+@never_cache
+def live(request: HttpRequest) -> JsonResponse:
+    """Liveness: answers while the process serves requests; touches no dependency."""
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed()
+    return JsonResponse({"status": "alive"})

@@ -1,0 +1,88 @@
+"""Log filters: the request id on every line, and secrets masked out of every line.
+
+Both are attached to the handlers (not to loggers), so they see records from every logger,
+Django's own `django.request` included.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+
+from apps.core import request_id
+
+REDACTED = "[REDACTED]"
+
+# Compact JWS/JWT: three base64url segments, the first of which starts with '{"' encoded.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s,;\"']+")
+# scheme://user:password@host -> scheme://user:[REDACTED]@host (and scheme://:password@host).
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/\s]+@")
+# password=..., "refresh": "...", secret_key: ... in reprs, query strings and JSON.
+_SECRET_FIELD = re.compile(
+    r"""(?ix)
+    (["']?\b(?:[a-z_]*password[a-z_]*|passwd|secret[a-z_]*|[a-z_]*secret_key|token|access|refresh
+        |api_key|authorization|signing_key)["']?\s*[:=]\s*)
+    ("[^"]*"|'[^']*'|[^\s,;&}\]]+)
+    """
+)
+
+
+def _configured_secrets() -> list[str]:
+    """Secret values from settings, masked verbatim wherever they appear."""
+    try:
+        from django.conf import settings
+
+        values = [settings.SECRET_KEY, getattr(settings, "JWT_SECRET_KEY", "")]
+    except Exception:  # settings not configured yet (early start-up)
+        return []
+    return [v for v in values if isinstance(v, str) and len(v) >= 8]
+
+
+def redact(text: str) -> str:
+    """Mask tokens, credentials in URLs, secret-looking fields and the configured keys."""
+    for secret in _configured_secrets():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    text = _JWT.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return text
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `record.request_id`: the id of the request being served, or '-' outside one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        rid = getattr(request, "request_id", None) or request_id.get()
+        record.request_id = rid or "-"
+        return True
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites the record's message, arguments and exception text with secrets masked.
+
+    The message is rendered once (msg % args) and the result replaces both, so a secret passed
+    as an argument is caught too; the traceback text is rendered here and cached on the
+    record, where formatters pick it up instead of rendering it again.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the line
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        record._redacted = True
+        return True

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from apps.tenants.models import Tenant
+
+MODULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+MAX_MODULES = 50
+
+
+class TenantOutput(serializers.ModelSerializer):
+    enabled_modules = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "slug", "name", "enabled_modules"]
+
+    def get_enabled_modules(self, tenant: Tenant) -> list[str]:
+        return tenant.modules
+
+
+class TenantUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=150, required=False, allow_blank=False, trim_whitespace=True)
+    enabled_modules = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, allow_empty=True,
+        max_length=MAX_MODULES,
+    )
+
+    def validate_enabled_modules(self, modules: list[str]) -> list[str]:
+        bad = [m for m in modules if not MODULE_NAME.match(m)]
+        if bad:
+            raise serializers.ValidationError(
+                "Module names are lowercase letters, digits, '-' or '_' (at most 50)."
+            )
+        return list(dict.fromkeys(modules))  # de-duplicated, order kept

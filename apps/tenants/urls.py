@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.tenants import views
+
+urlpatterns = [
+    path("current/", views.CurrentTenantView.as_view(), name="tenant-current"),
+    path("current/members/", views.MembersView.as_view(), name="tenant-members"),
+]

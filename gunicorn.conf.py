@@ -1,0 +1,24 @@
+"""gunicorn settings: `gunicorn config.wsgi:application` picks this file up by itself."""
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+
+# A hostile 1 MB Bearer token must reach the app, which answers 401 JSON after a length check,
+# instead of gunicorn's HTML 400. Fewer header fields than the default 100 keep the worst-case
+# header buffer per worker at ~55 MB.
+limit_request_field_size = 1_100_000
+limit_request_fields = 50
+
+# The app writes its own access line per API request (logs/info.log, with the request id).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -1,0 +1,260 @@
+"""Real servers for tests: the shared Redis, private redis-server processes, a port that
+accepts connections but never answers, and the app itself under gunicorn.
+
+Every process started here is stopped by its PID; nothing shared is ever stopped or flushed.
+Under CI=true a missing server fails the test instead of skipping it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI") == "true"
+
+
+def unavailable(reason: str):
+    """Skip locally; fail under CI=true (a missing server must never pass silently)."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: required)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+# --- Redis ------------------------------------------------------------------------------------
+class RedisProcess:
+    """A private redis-server on its own port: kill it, restart it empty, flush it."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            unavailable("redis-server binary not found")
+        self.binary = binary
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="authsvc-redis-")
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        if not wait_until(lambda: port_open("127.0.0.1", self.port), timeout=10):
+            self.stop()
+            raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart_empty(self) -> None:
+        self.stop()
+        self.start()
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=2)
+
+
+@contextmanager
+def redis_process() -> Iterator[RedisProcess]:
+    server = RedisProcess()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def shared_redis_url() -> str:
+    """The machine's Redis (TEST_REDIS_URL), for tests that need one shared by processes."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    parts = urlsplit(url)
+    if not port_open(parts.hostname or "127.0.0.1", parts.port or 6379):
+        unavailable(f"Redis not reachable at {parts.hostname}:{parts.port}")
+    return url
+
+
+@contextmanager
+def black_hole() -> Iterator[int]:
+    """A port that accepts TCP connections and never sends a byte (a hung Redis)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    server.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept_forever() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except (socket.timeout, OSError):
+                continue
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+def using_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+@contextmanager
+def scratch_database_url() -> Iterator[str]:
+    """A database of its own for a live server: a SQLite file, or (on the PostgreSQL run) a
+    new database on the test server, dropped afterwards."""
+    if not using_postgres():
+        folder = tempfile.mkdtemp(prefix="authsvc-live-db-")
+        try:
+            yield f"sqlite:///{folder}/live.sqlite3"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    import psycopg2
+
+    base = os.environ["DATABASE_URL"]
+    name = f"authsvc_live_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(base)
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+# --- The app under gunicorn -------------------------------------------------------------------
+PROD_LIKE_ENV = {
+    "DEBUG": "False",
+    "SECRET_KEY": "live-test-secret-key-" + "k" * 40,
+    "JWT_SECRET_KEY": "live-test-jwt-signing-key-" + "q" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    # The test client speaks plain HTTP to gunicorn directly.
+    "SECURE_SSL_REDIRECT": "False",
+    "THROTTLE_ENABLED": "False",
+}
+
+
+class LiveServer:
+    def __init__(self, url: str, proc: subprocess.Popen, log_dir: str, env: dict) -> None:
+        self.url, self.proc, self.log_dir, self.env = url, proc, log_dir, env
+
+    def read_logs(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in sorted(Path(self.log_dir).glob("*.log*")))
+
+
+def _run_manage(args: list[str], env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+    )
+
+
+@contextmanager
+def live_server(*, workers: int = 2, migrate: bool = True, **overrides: str) -> Iterator[LiveServer]:
+    """gunicorn serving the app on a free port, production-like settings plus `overrides`.
+
+    Without DATABASE_URL in `overrides`, the server gets a scratch database of its own.
+    """
+    with _database_for(overrides) as database_url:
+        log_dir = tempfile.mkdtemp(prefix="authsvc-live-logs-")
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")},
+            **PROD_LIKE_ENV,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": database_url,
+            "LOG_DIR": log_dir,
+            **overrides,
+        }
+        if migrate:
+            _run_manage(["migrate", "--noinput"], env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(log_dir) / "gunicorn.err", "w"),
+            start_new_session=True,
+        )
+        try:
+            if not wait_until(lambda: port_open("127.0.0.1", port), timeout=30):
+                raise RuntimeError("gunicorn did not start: " + (Path(log_dir) / "gunicorn.err").read_text())
+            yield LiveServer(f"http://127.0.0.1:{port}", proc, log_dir, env)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+
+@contextmanager
+def _database_for(overrides: dict) -> Iterator[str]:
+    if "DATABASE_URL" in overrides:
+        yield overrides.pop("DATABASE_URL")
+        return
+    with scratch_database_url() as url:
+        yield url

@@ -30,11 +30,12 @@ _SECRET_FIELD = re.compile(
 
 def _configured_secrets() -> list[str]:
     """Secret values from settings, masked verbatim wherever they appear."""
-    try:
-        from django.conf import settings
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
+    try:
         values = [settings.SECRET_KEY, getattr(settings, "JWT_SECRET_KEY", "")]
-    except Exception:  # settings not configured yet (early start-up)
+    except ImproperlyConfigured:  # settings not configured yet (early start-up)
         return []
     return [v for v in values if isinstance(v, str) and len(v) >= 8]
 
@@ -74,7 +75,7 @@ class RedactingFilter(logging.Filter):
             return True
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string must not lose the line
+        except (TypeError, ValueError, KeyError):  # a broken format string must not lose the line
             message = f"{record.msg!r} {record.args!r}"
         record.msg = redact(message)
         record.args = None

@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from django.core.exceptions import ImproperlyConfigured
 
 from config import __version__
 from config.env import BASE_DIR, env_bool, env_int, env_list, env_str

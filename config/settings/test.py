@@ -6,7 +6,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "s" * 40)
 os.environ.setdefault("JWT_SECRET_KEY", "test-jwt-signing-key-" + "j" * 40)
 os.environ.setdefault("LOG_DIR", tempfile.mkdtemp(prefix="authsvc-test-logs-"))
 
-from .base import *  # noqa: E402,F401,F403
+from .base import *  # noqa: F403
 
 # Hashing cost is measured in bench/, not paid by every test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405

@@ -49,7 +49,7 @@ security_logger = logging.getLogger("apps.security")
 USER_AGENT_MAX = 256
 
 
-class RevokeReason(str, enum.Enum):
+class RevokeReason(enum.StrEnum):
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
     PASSWORD_CHANGED = "password_changed"

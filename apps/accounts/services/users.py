@@ -118,7 +118,7 @@ def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | 
         )
         pair = sessions.session_create(user=user, ip=ip, user_agent=user_agent)
     except Exception:
-        logger.error("Token generation failed for user %s", user.id, exc_info=True)
+        logger.exception("Token generation failed for user %s", user.id)
         raise
     logger.info("Tokens generated for user %s (session %s)", user.id, pair.session_id)
     return {"access": pair.access, "refresh": pair.refresh}

@@ -7,5 +7,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.accounts import signals  # noqa: F401  (revocation on deactivation)
-        from apps.accounts import schema  # noqa: F401  (OpenAPI auth extension)
+        from apps.accounts import (
+            schema,  # noqa: F401  (OpenAPI auth extension)
+            signals,  # noqa: F401  (revocation on deactivation)
+        )

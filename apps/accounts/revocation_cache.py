@@ -10,8 +10,8 @@ after that the token is rejected by its own `exp` anyway.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from apps.core.cache import gateway, key
 

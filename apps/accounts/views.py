@@ -7,7 +7,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, serializers as s, services, throttles
+from apps.accounts import selectors, services, throttles
+from apps.accounts import serializers as s
 from apps.accounts.authentication import user_for_access_token
 from apps.accounts.tokens import SESSION_CLAIM, decode_untyped
 from apps.core.client_ip import client_ip

@@ -56,7 +56,7 @@ class WindowThrottle(BaseThrottle):
 
     scope: str = ""
 
-    def get_ident(self, request, view) -> str | None:  # noqa: D401 - DRF's name
+    def get_ident(self, request, view) -> str | None:
         """What to count by; None means "do not throttle this request"."""
         raise NotImplementedError
 

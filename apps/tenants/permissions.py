@@ -26,7 +26,7 @@ class IsTenantAdmin(BasePermission):
         return bool(user.is_authenticated and user.tenant_id and user.tenant_role in (Role.OWNER, Role.ADMIN))
 
 
-def HasTenantModule(module: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
+def HasTenantModule(module: str) -> type[BasePermission]:
     """Gate a view on a module of the caller's tenant, server-side:
     `permission_classes = [IsAuthenticated, HasTenantModule("crm")]` -> 403 module_disabled."""
 

@@ -346,7 +346,7 @@ def sessions_prune(*, now: datetime | None = None, batch_size: int = 1000) -> in
 
 
 _prune_lock = threading.Lock()
-_last_prune = 0.0
+_last_prune = float("-inf")
 
 
 def _maybe_prune(now: datetime) -> None:

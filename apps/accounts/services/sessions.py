@@ -150,6 +150,9 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
             "Refresh token reuse detected: session %s of user %s revoked (ip=%s)",
             session.id, session.user_id, ip,
         )
+    if outcome is _Outcome.REJECTED and session is not None and session.revoked_at is not None:
+        # Redis lost the marker (restart, flush, eviction): put it back for the next replay.
+        revocation_cache.mark_revoked([(session.id, session.current_expires_at)], now=now)
     if outcome in (_Outcome.REUSE, _Outcome.REJECTED):
         raise TokenNotValid()
     logger.info("Session %s of user %s %s", session.id, session.user_id, outcome.value)

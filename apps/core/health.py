@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.core import clock
 from apps.core.cache import gateway
@@ -40,6 +41,8 @@ def _database_ok() -> bool:
     return True
 
 
+# csrf_exempt: read-only, and a POST must get the JSON 405 below, not Django's HTML CSRF 403.
+@csrf_exempt
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Database and cache status: 200 healthy/degraded, 503 when the database is down."""
@@ -66,6 +69,7 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body)
 
 
+@csrf_exempt
 @never_cache
 def live(request: HttpRequest) -> JsonResponse:
     """Liveness: answers while the process serves requests; touches no dependency."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.exception_handler import server_error_body, wants_json
 
@@ -11,6 +12,9 @@ def _json_error(status: int, detail: str, code: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
+# csrf_exempt: as the /api/ catch-all, a POST to an unknown path must be a JSON 404, not
+# Django's HTML CSRF 403.
+@csrf_exempt
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Also routed as the catch-all under /api/ and /health, so DEBUG's HTML 404 never shows."""
     if wants_json(request):

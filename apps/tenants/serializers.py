@@ -21,10 +21,19 @@ class TenantOutput(serializers.ModelSerializer):
         return tenant.modules
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: a plain CharField would quietly turn 1 into "1"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TenantUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=False, trim_whitespace=True)
     enabled_modules = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, allow_empty=True,
+        child=StrictCharField(max_length=50), required=False, allow_empty=True,
         max_length=MAX_MODULES,
     )
 

@@ -17,3 +17,7 @@ SESSION_PRUNE_INTERVAL_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# A test database per run, so concurrent runs against one PostgreSQL server cannot drop each
+# other's database (pytest-django drops it at the end).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_authsvc_{os.getpid()}"}  # noqa: F405

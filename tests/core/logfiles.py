@@ -32,3 +32,25 @@ def entries(name: str, log_dir: Path | str | None = None) -> list[str]:
 
 def entries_containing(text: str, name: str = "info.log", log_dir: Path | str | None = None) -> list[str]:
     return [entry for entry in entries(name, log_dir) if text in entry]
+
+
+class Tail:
+    """The log records appended to a file since this object was made (single-process tests)."""
+
+    def __init__(self, name: str = "info.log", log_dir: Path | str | None = None) -> None:
+        self.path = Path(log_dir or settings.LOG_DIR) / name
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def entries(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            text = handle.read().decode("utf-8", errors="replace")
+        records: list[str] = []
+        for line in text.splitlines():
+            if LINE.match(line) or not records:
+                records.append(line)
+            else:
+                records[-1] += "\n" + line
+        return records

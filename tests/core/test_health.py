@@ -1,0 +1,164 @@
+"""/health and /health/live: what a platform's health checker and ops see."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from django.test import Client
+
+from tests import services
+from tests.core import logfiles
+
+
+def assert_iso_utc_now(timestamp: str) -> None:
+    moment = datetime.fromisoformat(timestamp)
+    assert moment.utcoffset() == timedelta(0), timestamp
+    assert abs(datetime.now(tz=timezone.utc) - moment) < timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/"])
+def test_health_is_healthy_with_database_and_no_redis_configured(api_client, db, no_redis, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["database"] == "connected"
+    assert body["cache"] == "unavailable"  # none configured: the app runs on its database alone
+    assert body["version"]
+    assert_iso_utc_now(body["timestamp"])
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("path", ["/health", "/health/"])
+def test_health_is_healthy_with_database_and_redis(api_client, db, use_redis, shared_redis_url, path):
+    use_redis(shared_redis_url)
+    response = api_client.get(path)
+    assert response.status_code == 200
+    assert response.json() | {"version": None, "timestamp": None} == {
+        "status": "healthy", "database": "connected", "cache": "connected", "version": None, "timestamp": None,
+    }
+
+
+@pytest.mark.redis
+def test_health_reports_cache_connected_with_a_private_redis(api_client, db, use_redis, redis_server):
+    use_redis(redis_server.url)
+    assert api_client.get("/health").json()["cache"] == "connected"
+
+
+def test_health_is_degraded_not_failing_when_redis_port_is_closed(api_client, db, use_redis):
+    use_redis(f"redis://127.0.0.1:{services.free_port()}/0")
+    started = time.monotonic()
+    response = api_client.get("/health")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["database"], body["cache"]) == ("degraded", "connected", "unavailable")
+
+
+def test_health_is_degraded_within_two_seconds_when_redis_never_answers(api_client, db, use_redis):
+    with services.black_hole() as port:
+        use_redis(f"redis://127.0.0.1:{port}/0")
+        started = time.monotonic()
+        response = api_client.get("/health")
+        elapsed = time.monotonic() - started
+    assert elapsed < 2, f"/health took {elapsed:.2f}s with a hung Redis"
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["cache"]) == ("degraded", "unavailable")
+
+
+@pytest.mark.redis
+def test_health_recovers_to_healthy_when_redis_comes_back(api_client, db, use_redis, redis_server):
+    use_redis(redis_server.url)
+    redis_server.stop()
+    assert api_client.get("/health").json()["status"] == "degraded"
+    redis_server.start()
+    deadline = time.monotonic() + 5  # the breaker's cool-down is 0.5 s under use_redis
+    while time.monotonic() < deadline and api_client.get("/health").json()["status"] != "healthy":
+        time.sleep(0.1)
+    assert api_client.get("/health").json()["status"] == "healthy"
+
+
+def test_health_never_shows_the_redis_url_or_password(api_client, db, use_redis):
+    tail = logfiles.Tail()
+    use_redis(f"redis://:s3cretpw@127.0.0.1:{services.free_port()}/0")
+    response = api_client.get("/health")
+    assert response.json()["cache"] == "unavailable"
+    assert b"s3cretpw" not in response.content
+    assert b"redis://" not in response.content
+    assert not [line for line in tail.entries() if "s3cretpw" in line]
+
+
+def test_health_never_shows_the_database_settings(api_client, db, settings):
+    content = api_client.get("/health").content.decode()
+    database = settings.DATABASES["default"]
+    for value in (database.get("PASSWORD"), database.get("HOST"), str(database.get("NAME"))):
+        if value:
+            assert value not in content
+
+
+def test_liveness_answers_alive(api_client, db):
+    response = api_client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+    assert api_client.get("/health/live/").json() == {"status": "alive"}
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/", "/health/live"])
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_writing_to_health_answers_json_405(db, path, method):
+    client = Client(enforce_csrf_checks=True)  # a real client sends no CSRF token
+    response = getattr(client, method)(path, data="{}", content_type="application/json")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_health_responses_are_not_cached(api_client, db):
+    assert "no-cache" in api_client.get("/health")["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/", "/health/live", "/health/live/"])
+def test_health_is_not_redirected_to_https(db, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get(path)  # a new client builds the middleware with the new setting
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/auth/me/", "/api/docs/", "/admin/", "/healthz"])
+def test_other_paths_are_redirected_to_https(db, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get(path)
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+# --- Database down: the real app under gunicorn, pointed at a closed port ---------------------
+@pytest.fixture(scope="module")
+def server_without_database():
+    url = f"postgres://authsvc:dbs3cretpw@127.0.0.1:{services.free_port()}/authsvc"
+    with services.live_server(DATABASE_URL=url, migrate=False, workers=1) as server:
+        yield server
+
+
+@pytest.mark.live
+def test_health_answers_503_unhealthy_when_database_is_unreachable(server_without_database):
+    started = time.monotonic()
+    response = requests.get(f"{server_without_database.url}/health", timeout=15)
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy"
+    assert body["database"] == "unavailable"
+    assert body["code"] == "service_unavailable"
+    assert body["detail"]
+    assert_iso_utc_now(body["timestamp"])
+    assert "dbs3cretpw" not in response.text and "postgres" not in response.text.lower()
+
+
+@pytest.mark.live
+def test_liveness_answers_alive_while_database_is_unreachable(server_without_database):
+    response = requests.get(f"{server_without_database.url}/health/live", timeout=15)
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}

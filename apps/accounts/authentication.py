@@ -11,10 +11,12 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.tokens import Token
 
 from apps.accounts.models import User
+from apps.accounts.tokens import SESSION_CLAIM
 from apps.core import clock
 from apps.core.exceptions import TokenNotValid
 
@@ -23,6 +25,9 @@ def user_for_access_token(token: Token) -> User:
     """The live user behind a validated access token, or TokenNotValid."""
     try:
         user_id = uuid.UUID(str(token.get("user_id")))
+        # We only mint uuid sids; anything else is forged or corrupt, however well signed.
+        if token.get(SESSION_CLAIM) is not None:
+            uuid.UUID(str(token[SESSION_CLAIM]))
     except ValueError as exc:
         raise TokenNotValid() from exc
     user = User.objects.select_related("tenant").filter(pk=user_id).first()
@@ -39,6 +44,14 @@ def user_for_access_token(token: Token) -> User:
 
 class SessionAwareJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # "Bearer" with no token, or with several, is a malformed token (contract: 401
+        # token_not_valid), not simplejwt's own "bad_authorization_header" code.
+        try:
+            return super().get_raw_token(header)
+        except AuthenticationFailed as exc:
+            raise TokenNotValid() from exc
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         # Before any parsing: a hostile 1 MB token costs a length check, not a base64 decode.

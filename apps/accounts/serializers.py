@@ -31,10 +31,12 @@ class PasswordField(serializers.CharField):
 
 
 class TokenField(serializers.CharField):
-    """A JWT. Length is judged by the token checks (401), not here, as the contract asks."""
+    """A JWT. Length, and emptiness, are judged by the token checks (401 token_not_valid),
+    not here, as the contract asks: an empty token is a malformed token, not a missing field."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", True)
+        kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
 
 

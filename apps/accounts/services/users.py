@@ -35,11 +35,12 @@ def _dummy_hash() -> str:
     return _dummy_hashes[algorithm]
 
 
-def _validate_password(password: str, *, user: User) -> None:
+def _validate_password(password: str, *, user: User, field: str = "password") -> None:
+    """Django's validators; failures are reported under the request's own field name."""
     try:
         password_validation.validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise InvalidInput({"password": list(exc.messages)}) from exc
+        raise InvalidInput({field: list(exc.messages)}) from exc
 
 
 def user_create(
@@ -145,7 +146,7 @@ def user_change_password(
     for the caller's session (its previous refresh token is spent)."""
     if not user.check_password(old_password):
         raise InvalidInput({"old_password": ["The current password is incorrect."]})
-    _validate_password(new_password, user=user)
+    _validate_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     sessions.sessions_revoke_for_user(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from tests.core import logfiles
 def assert_iso_utc_now(timestamp: str) -> None:
     moment = datetime.fromisoformat(timestamp)
     assert moment.utcoffset() == timedelta(0), timestamp
-    assert abs(datetime.now(tz=timezone.utc) - moment) < timedelta(seconds=30)
+    assert abs(datetime.now(tz=UTC) - moment) < timedelta(seconds=30)
 
 
 @pytest.mark.parametrize("path", ["/health", "/health/"])

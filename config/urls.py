@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/tenants/", include("apps.tenants.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
     # Last: unknown paths under /api/ and /health answer JSON 404, in DEBUG too.
     re_path(r"^(?:api|health)(?:/.*)?$", not_found),
 ]

@@ -1,11 +1,33 @@
+from django import forms
 from django.contrib import admin, messages
 
 from apps.tenants import services
 from apps.tenants.models import Tenant
+from apps.tenants.serializers import MAX_MODULES, MODULE_NAME
+
+
+class TenantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = "__all__"
+
+    def clean_enabled_modules(self) -> list[str]:
+        """A list of module names, as the API accepts. A blank box means [] (the column is
+        NOT NULL: None here was a 500), and "crm" or {"crm": 1} must not slip in."""
+        modules = self.cleaned_data.get("enabled_modules")
+        if modules is None:
+            return []
+        if (
+            not isinstance(modules, list) or len(modules) > MAX_MODULES
+            or not all(isinstance(m, str) and MODULE_NAME.match(m) for m in modules)
+        ):
+            raise forms.ValidationError('A JSON list of module names, e.g. ["crm", "billing"].')
+        return list(dict.fromkeys(modules))
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
     list_display = ["name", "slug", "is_active", "modules_display", "created_at"]
     list_filter = ["is_active", "created_at"]
     search_fields = ["name", "slug"]

@@ -177,3 +177,46 @@ def test_createsuperuser_refuses_an_email_taken_in_other_case(db, monkeypatch):
         call_command("createsuperuser", interactive=False, email="BOSS@example.com", verbosity=0)
 
     assert User.objects.filter(email__iexact="boss@example.com").count() == 1
+
+
+def tenant_form(tenant, **changes):
+    data = {"name": tenant.name, "slug": tenant.slug, "enabled_modules": '["crm"]', "is_active": "on"}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_tenant_saved_with_a_blank_modules_box_gets_an_empty_list(admin_web, tenant):
+    response = admin_web.post(f"/admin/tenants/tenant/{tenant.pk}/change/", tenant_form(tenant, enabled_modules=""))
+
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.enabled_modules == []
+
+
+def test_tenant_added_with_a_blank_modules_box_gets_an_empty_list(admin_web):
+    response = admin_web.post(
+        "/admin/tenants/tenant/add/", {"name": "Fresh", "slug": "fresh", "enabled_modules": "", "is_active": "on"}
+    )
+
+    assert response.status_code == 302
+    assert Tenant.objects.get(slug="fresh").enabled_modules == []
+
+
+@pytest.mark.parametrize("modules", ['"crm"', '{"crm": true}', "[1]", '["CRM"]', "null"])
+def test_tenant_modules_other_than_a_list_of_names_are_a_form_error_or_empty(admin_web, tenant, modules):
+    response = admin_web.post(f"/admin/tenants/tenant/{tenant.pk}/change/", tenant_form(tenant, enabled_modules=modules))
+
+    tenant.refresh_from_db()
+    if modules == "null":  # JSON null: no modules
+        assert response.status_code == 302 and tenant.enabled_modules == []
+    else:
+        assert response.status_code == 200  # the form again, with its error
+        assert tenant.enabled_modules == ["crm"]
+
+
+def test_unticking_active_on_the_tenant_page_revokes_its_users_sessions(admin_web, api_client, tenant, tokens):
+    response = admin_web.post(f"/admin/tenants/tenant/{tenant.pk}/change/", tenant_form(tenant, is_active=None))
+
+    assert response.status_code == 302
+    assert not Tenant.objects.get(pk=tenant.pk).is_active
+    assert refresh(api_client, tokens["refresh"]).status_code == 401

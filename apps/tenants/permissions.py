@@ -11,7 +11,9 @@ class HasTenant(BasePermission):
     """The caller belongs to a tenant (else 404 no_tenant, as /tenants/current/ promises)."""
 
     def has_permission(self, request, view) -> bool:
-        if request.user.is_authenticated and request.user.tenant_id is None:
+        if not request.user.is_authenticated:
+            return False  # DRF answers 401 not_authenticated, even without IsAuthenticated first
+        if request.user.tenant_id is None:
             raise NoTenant()
         return True
 
@@ -32,6 +34,8 @@ def HasTenantModule(module: str) -> type[BasePermission]:
 
     class _HasTenantModule(BasePermission):
         def has_permission(self, request, view) -> bool:
+            if not request.user.is_authenticated:
+                return False  # 401 not_authenticated, not 403 module_disabled
             tenant = getattr(request.user, "tenant", None)
             if tenant is None or not tenant.has_module(module):
                 raise ModuleDisabled(f"The '{module}' module is not enabled for your tenant.")

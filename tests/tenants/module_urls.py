@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.tenants.permissions import HasTenantModule
+from apps.tenants.permissions import HasTenant, HasTenantModule
 
 
 class CrmView(APIView):
@@ -16,4 +16,20 @@ class CrmView(APIView):
         return Response({"module": "crm", "tenant": request.user.tenant.slug})
 
 
-urlpatterns = [path("api/crm/", CrmView.as_view())]
+class CrmOnlyModuleView(CrmView):
+    """The module permission on its own, as a hurried developer might wire it."""
+
+    permission_classes = [HasTenantModule("crm")]
+
+
+class TenantOnlyView(CrmView):
+    """HasTenant on its own."""
+
+    permission_classes = [HasTenant]
+
+
+urlpatterns = [
+    path("api/crm/", CrmView.as_view()),
+    path("api/crm-only-module/", CrmOnlyModuleView.as_view()),
+    path("api/tenant-only/", TenantOnlyView.as_view()),
+]

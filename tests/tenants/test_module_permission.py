@@ -82,3 +82,15 @@ def test_module_enabled_after_token_issue_is_allowed_at_once(db):
     tenant.save()
 
     assert client.get(URL).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/crm-only-module/", "/api/tenant-only/"])
+def test_tenant_permissions_used_alone_still_answer_401_to_anonymous_callers(api_client, db, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_module_permission_used_alone_lets_a_crm_tenant_through(auth_client):
+    assert auth_client.get("/api/crm-only-module/").status_code == 200

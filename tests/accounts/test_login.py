@@ -16,20 +16,30 @@ URL = "/api/auth/login/"
 
 
 class CountingHasher(MD5PasswordHasher):
-    """The fast test hasher, counting how many password checks (verify calls) it does."""
+    """The fast test hasher, counting password checks (verify) and hash computations (encode,
+    which verify also runs once)."""
 
     algorithm = "counting_md5"
     verify_calls = 0
+    hash_computations = 0
 
     def verify(self, password, encoded):
         CountingHasher.verify_calls += 1
         return super().verify(password, encoded)
 
+    def encode(self, password, salt):
+        CountingHasher.hash_computations += 1
+        return super().encode(password, salt)
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.verify_calls = cls.hash_computations = 0
+
 
 @pytest.fixture
 def counting_hasher(settings):
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher", *settings.PASSWORD_HASHERS]
-    CountingHasher.verify_calls = 0
+    CountingHasher.reset()
     return CountingHasher
 
 
@@ -78,11 +88,11 @@ def test_wrong_email_and_wrong_password_give_the_identical_401(api_client, user)
 
 def test_unknown_email_costs_the_same_hash_checks_as_wrong_password(api_client, db, counting_hasher):
     UserFactory(email="known@example.com")
-    counting_hasher.verify_calls = 0
+    counting_hasher.reset()
 
     assert post_login(api_client, "known@example.com", "Not-The-Password-1").status_code == 401
     wrong_password_checks = counting_hasher.verify_calls
-    counting_hasher.verify_calls = 0
+    counting_hasher.reset()
     assert post_login(api_client, "unknown@example.com", "Not-The-Password-1").status_code == 401
     unknown_email_checks = counting_hasher.verify_calls
 
@@ -95,6 +105,29 @@ def test_unknown_email_checks_against_a_hash_of_the_current_default_hasher(api_c
     assert post_login(api_client, "unknown@example.com", "Not-The-Password-1").status_code == 401
 
     assert counting_hasher.verify_calls == 1
+
+
+def test_every_failing_login_computes_exactly_one_hash(api_client, db, counting_hasher):
+    """Unknown email, wrong password, inactive account or tenant, unusable password: the
+    same hashing work each, so the response time does not tell them apart."""
+    UserFactory(email="known@example.com")
+    UserFactory(email="inactive@example.com", is_active=False)
+    UserFactory(email="dormant@example.com", tenant=TenantFactory(is_active=False))
+    unusable = UserFactory(email="unusable@example.com")
+    unusable.set_unusable_password()
+    unusable.save(update_fields=["password"])
+    post_login(api_client, "warm-up@example.com", "x")  # the unknown-email path's hash is made once
+    emails = [
+        "nobody@example.com", "known@example.com", "inactive@example.com", "dormant@example.com",
+        "unusable@example.com",
+    ]
+
+    for email in emails:
+        counting_hasher.reset()
+        response = post_login(api_client, email, "Not-The-Password-1")
+        assert response.status_code == 401, email
+        assert response.json()["code"] == "invalid_credentials"
+        assert counting_hasher.hash_computations == 1, email
 
 
 def test_inactive_user_with_right_password_gets_403_account_inactive(api_client, db):

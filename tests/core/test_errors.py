@@ -1,8 +1,10 @@
 """Every 4xx/5xx under /api/ and /health is JSON {"detail", "code"}: the contract's Errors section."""
 from __future__ import annotations
 
+import time
 import uuid
 
+import jwt
 import pytest
 import requests
 from django.test import Client
@@ -139,3 +141,19 @@ def test_database_outage_never_puts_the_database_password_in_logs(server_without
     logs = server_without_database.read_logs()
     assert "service_unavailable" in logs or "Database unavailable" in logs
     assert "dbs3cretpw" not in logs
+
+
+@pytest.mark.live
+def test_authenticated_endpoint_answers_json_503_when_database_is_unreachable(server_without_database):
+    now = int(time.time())
+    access = jwt.encode(
+        {"token_type": "access", "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex,
+         "user_id": str(uuid.uuid4()), "iss": "authsvc", "aud": "authsvc-api"},
+        server_without_database.env["JWT_SECRET_KEY"], algorithm="HS256",
+    )
+    response = requests.get(
+        f"{server_without_database.url}/api/auth/me/", headers={"Authorization": f"Bearer {access}"}, timeout=15,
+    )
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "service_unavailable"
+    assert response.headers["X-Request-ID"]

@@ -98,6 +98,11 @@ def test_health_never_shows_the_database_settings(api_client, db, settings):
             assert value not in content
 
 
+def test_health_answers_head_requests(api_client, db):
+    assert api_client.head("/health").status_code == 200
+    assert api_client.head("/health/live").status_code == 200
+
+
 def test_liveness_answers_alive(api_client, db):
     response = api_client.get("/health/live")
     assert response.status_code == 200
@@ -162,3 +167,17 @@ def test_liveness_answers_alive_while_database_is_unreachable(server_without_dat
     response = requests.get(f"{server_without_database.url}/health/live", timeout=15)
     assert response.status_code == 200
     assert response.json() == {"status": "alive"}
+
+
+@pytest.mark.live
+def test_health_answers_503_within_the_connect_timeout_when_database_never_answers():
+    with services.black_hole() as port:
+        url = f"postgres://authsvc:dbs3cretpw@127.0.0.1:{port}/authsvc"
+        with services.live_server(DATABASE_URL=url, migrate=False, workers=1, DB_CONNECT_TIMEOUT="1") as server:
+            started = time.monotonic()
+            response = requests.get(f"{server.url}/health", timeout=15)
+            elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    # libpq rounds a 1 s connect_timeout up to 2 s; without it the worker would hang for minutes.
+    assert elapsed < 5, f"/health took {elapsed:.1f}s with a hung database (DB_CONNECT_TIMEOUT=1)"

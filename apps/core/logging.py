@@ -17,11 +17,13 @@ REDACTED = "[REDACTED]"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s,;\"']+")
 # scheme://user:password@host -> scheme://user:[REDACTED]@host (and scheme://:password@host).
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/\s]+@")
+# Up to the *last* "@" of the authority, as urlsplit reads it: a password with a raw "@"
+# (which dj-database-url accepts) is masked whole, not cut at its first "@".
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]+@")
 # password=..., "refresh": "...", secret_key: ... in reprs, query strings and JSON.
 _SECRET_FIELD = re.compile(
     r"""(?ix)
-    (["']?\b(?:[a-z_]*password[a-z_]*|passwd|secret[a-z_]*|[a-z_]*secret_key|token|access|refresh
+    (["']?\b(?:[a-z_]*password[a-z_]*|passwd|pwd|secret[a-z_]*|[a-z_]*secret_key|token|access|refresh
         |api_key|authorization|signing_key)["']?\s*[:=]\s*)
     ("[^"]*"|'[^']*'|[^\s,;&}\]]+)
     """

@@ -65,6 +65,23 @@ def test_validation_error_answers_invalid_with_field_errors(api_client, db):
     assert set(body["errors"]) >= {"password"}
 
 
+@pytest.mark.parametrize("body", ["[1, 2]", "null", '"text"'])
+def test_json_body_that_is_not_an_object_answers_invalid(api_client, db, body):
+    response = api_client.post("/api/auth/login/", data=body, content_type="application/json")
+    assert_json_error(response, 400, "invalid")
+
+
+def test_non_json_content_type_answers_json_415(api_client, db):
+    response = api_client.post("/api/auth/login/", data="email=a@b.c", content_type="application/x-www-form-urlencoded")
+    assert_json_error(response, 415, "unsupported_media_type")
+
+
+def test_oversized_body_answers_json_413(api_client, db, settings):
+    body = '{"email": "a@b.c", "password": "' + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + '"}'
+    response = api_client.post("/api/auth/login/", data=body, content_type="application/json")
+    assert_json_error(response, 413, "request_too_large")
+
+
 # --- 500 ------------------------------------------------------------------------------------
 @pytest.mark.urls(BOOM_URLS)
 @pytest.mark.parametrize("path", ["/api/test-boom/plain/", "/api/test-boom/drf/", "/health/test-boom/"])
@@ -135,11 +152,12 @@ def test_drf_endpoint_answers_json_503_when_database_is_unreachable(server_witho
 
 
 @pytest.mark.live
-def test_database_outage_never_puts_the_database_password_in_logs(server_without_database):
-    requests.post(f"{server_without_database.url}/api/auth/register/",
+def test_database_outage_is_logged_with_request_id_and_without_the_password(server_without_database):
+    rid = f"db-down-{uuid.uuid4().hex}"
+    requests.post(f"{server_without_database.url}/api/auth/register/", headers={"X-Request-ID": rid},
                   json={"email": "x@example.com", "password": "Whatever-123!"}, timeout=15)
     logs = server_without_database.read_logs()
-    assert "service_unavailable" in logs or "Database unavailable" in logs
+    assert f"{rid} - Database unavailable" in logs  # the cause is logged, with the request's id
     assert "dbs3cretpw" not in logs
 
 

@@ -1,6 +1,7 @@
 """The /api/auth/ endpoints. Each view: validate input, call one service, serialize."""
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -76,7 +77,7 @@ class VerifyView(PublicView):
 
     throttle_classes = [throttles.RefreshThrottle]
 
-    @extend_schema(tags=[TAG], request=s.VerifyInput, responses={200: s.EmptyOutput, **errors(400, 401)})
+    @extend_schema(tags=[TAG], request=s.VerifyInput, responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Valid: `{}`."), **errors(400, 401, 429)})
     def post(self, request):
         data = s.VerifyInput(data=request.data)
         data.is_valid(raise_exception=True)

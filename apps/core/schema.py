@@ -11,11 +11,13 @@ class ErrorOutput(serializers.Serializer):
 
 
 class ValidationErrorOutput(ErrorOutput):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # Absent on parse_error; a field's value is a list of messages, or an object of them for
+    # nested and list fields (DRF's shape), so the values are left open.
+    errors = serializers.DictField(required=False, help_text="Field name -> messages (code `invalid` only).")
 
 
 _MEANINGS = {
-    400: ("invalid: the body failed validation (see `errors`).", ValidationErrorOutput),
+    400: ("invalid: the body failed validation (see `errors`); parse_error: the body is not JSON.", ValidationErrorOutput),
     401: ("token_not_valid, not_authenticated or invalid_credentials.", ErrorOutput),
     403: ("permission_denied, account_inactive, tenant_inactive or module_disabled.", ErrorOutput),
     404: ("not_found or no_tenant.", ErrorOutput),

@@ -4,6 +4,7 @@ trusted hops, so a forged X-Forwarded-For buys nothing; shared by every process 
 Redis, and still enforced per process when Redis is down."""
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import datetime, timezone
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 import time_machine
+from django.urls import resolve
 
 from tests import services
 from tests.factories import PASSWORD
@@ -201,3 +203,17 @@ def test_login_limit_holds_across_processes_sharing_redis(shared_redis_url):
         assert response.status_code == 429
         assert response.json()["code"] == "throttled"
         assert response.headers["Retry-After"].isdigit()
+
+
+def test_every_throttled_endpoint_documents_429_in_the_schema(db, api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    checked = []
+    for path, operations in schema["paths"].items():
+        view = resolve(re.sub(r"\{[^}]+\}", "x", path)).func.view_class
+        if not getattr(view, "throttle_classes", None):
+            continue
+        for method, operation in operations.items():
+            checked.append(f"{method.upper()} {path}")
+            assert "429" in operation["responses"], f"{method.upper()} {path} is throttled but does not document 429"
+
+    assert {"POST /api/auth/login/", "POST /api/auth/verify/", "POST /api/auth/password/change/"} <= set(checked)

@@ -107,6 +107,14 @@ def server_error_response(request: HttpRequest, exc: BaseException | None) -> Js
     return response
 
 
+def json_error_response(request: HttpRequest, exc: Exception) -> JsonResponse:
+    """The JSON answer for an exception that escaped a plain Django view or middleware."""
+    converted = convert_exception(exc)
+    if isinstance(converted, drf_exceptions.APIException):
+        return JsonResponse(error_body(converted, converted.detail), status=converted.status_code)
+    return server_error_response(request, exc)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | JsonResponse:
     """DRF EXCEPTION_HANDLER: every error becomes {"detail", "code"} (+ "errors" for 400s)."""
     exc = convert_exception(exc)

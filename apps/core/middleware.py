@@ -5,11 +5,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.exceptions import APIException
+from django.http import HttpRequest, HttpResponse
 
 from apps.core import request_id
-from apps.core.exception_handler import convert_exception, error_body, server_error_response, wants_json
+from apps.core.exception_handler import json_error_response, wants_json
 
 logger = logging.getLogger("apps.access")
 
@@ -56,7 +55,31 @@ class JsonErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not wants_json(request):
             return None
-        converted = convert_exception(exception)
-        if isinstance(converted, APIException):
-            return JsonResponse(error_body(converted, converted.detail), status=converted.status_code)
-        return server_error_response(request, exception)
+        return json_error_response(request, exception)
+
+
+class HealthCheckMiddleware:
+    """Answers /health and /health/live before host validation and the HTTPS redirect.
+
+    Platform health checkers speak plain HTTP to the container and often send its internal
+    address as Host, which ALLOWED_HOSTS would reject with 400 (CommonMiddleware calls
+    get_host()). The answers hold no per-host data, so skipping that check here is safe.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from apps.core import health
+
+        self.get_response = get_response
+        self.routes = {
+            "/health": health.health, "/health/": health.health,
+            "/health/live": health.live, "/health/live/": health.live,
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = self.routes.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        try:
+            return view(request)
+        except Exception as exc:  # noqa: BLE001 - the edge: any failure becomes JSON
+            return json_error_response(request, exc)

@@ -181,3 +181,13 @@ def test_health_answers_503_within_the_connect_timeout_when_database_never_answe
     assert response.json()["code"] == "service_unavailable"
     # libpq rounds a 1 s connect_timeout up to 2 s; without it the worker would hang for minutes.
     assert elapsed < 5, f"/health took {elapsed:.1f}s with a hung database (DB_CONNECT_TIMEOUT=1)"
+
+
+def test_health_answers_a_platform_checker_that_sends_an_unlisted_host(client, settings, db):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    for path in ("/health", "/health/live"):
+        response = client.get(path, HTTP_HOST="10.0.0.7:8000")
+        assert response.status_code == 200, (path, response.content)
+    assert client.get("/api/auth/me/", HTTP_HOST="10.0.0.7:8000").status_code == 400

@@ -45,6 +45,14 @@ def user_for_access_token(token: Token) -> User:
 class SessionAwareJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
+    def get_header(self, request: Any) -> bytes | None:
+        # simplejwt encodes the header as latin-1 (HTTP's charset); a str that cannot be
+        # (possible in-process and under some ASGI servers) is a malformed token, not a 500.
+        try:
+            return super().get_header(request)
+        except UnicodeEncodeError as exc:
+            raise TokenNotValid() from exc
+
     def get_raw_token(self, header: bytes) -> bytes | None:
         # "Bearer" with no token, or with several, is a malformed token (contract: 401
         # token_not_valid), not simplejwt's own "bad_authorization_header" code.

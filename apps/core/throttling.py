@@ -69,7 +69,9 @@ class WindowThrottle(BaseThrottle):
         limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope])
         now = time.time()
         window = int(now // period)
-        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]  # no emails or IPs in keys
+        # No emails or IPs in keys. "surrogatepass": the ident is raw client input (a JSON
+        # "\udfff" in an email), which throttles see before any validation; not a 500.
+        digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         counter_key = key("throttle", self.scope, digest, window)
         count = _incr_shared(counter_key, period)
         if count is None:

@@ -217,3 +217,15 @@ def test_every_throttled_endpoint_documents_429_in_the_schema(db, api_client):
             assert "429" in operation["responses"], f"{method.upper()} {path} is throttled but does not document 429"
 
     assert {"POST /api/auth/login/", "POST /api/auth/verify/", "POST /api/auth/password/change/"} <= set(checked)
+
+
+def test_login_with_an_email_that_is_not_valid_unicode_is_a_400_not_a_500(db, api_client, rates):
+    """Throttles key on raw input before validation: a JSON "\\udfff" (a lone surrogate,
+    which UTF-8 cannot encode) once made the email throttle's key derivation raise."""
+    rates()
+
+    response = api_client.generic(
+        "POST", LOGIN, b'{"email": "\\udfff@example.com", "password": "whatever-123"}', content_type="application/json",
+    )
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): scripts that print numbers. See bench/README.md."""

@@ -133,6 +133,18 @@ def test_login_right_after_logout_all_works_immediately(user, tokens, login, fro
     assert_rejected(me(tokens["access"]))
 
 
+def test_second_logout_all_in_the_same_second_revokes_tokens_minted_since_the_first(user, tokens, login, frozen):
+    assert bearer(tokens["access"]).post("/api/auth/logout-all/").status_code == 200
+    between = login(user.email)
+
+    assert bearer(between["access"]).post("/api/auth/logout-all/").status_code == 200
+
+    assert_rejected(me(between["access"]))
+    assert_rejected(refresh(between["refresh"]))
+    after = login(user.email)
+    assert me(after["access"]).status_code == 200
+
+
 def test_logout_all_leaves_other_users_alone(user, tokens):
     other = new_session(UserFactory(email="other@example.com"))
 

@@ -272,12 +272,22 @@ def sessions_revoke_for_user(
     return count
 
 
+@transaction.atomic
 def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
     """Every access token of the user issued up to now is rejected from now on.
 
     The next whole second, because JWT iat has whole seconds (see tokens.access_issued_at).
+    If an earlier revocation already claimed that second, tokens minted since carry it as iat,
+    so this one moves a second past it (a burst of revocations pushes new tokens' iat ahead
+    by a second each; PyJWT's 5 s leeway absorbs any sane burst).
     """
     valid_after = now.replace(microsecond=0) + timedelta(seconds=1)
+    current = (
+        User.objects.select_for_update().filter(pk=user.pk)
+        .values_list("tokens_valid_after", flat=True).first()
+    )
+    if current is not None:
+        valid_after = max(valid_after, current + timedelta(seconds=1))
     User.objects.filter(pk=user.pk).update(tokens_valid_after=valid_after)
     user.tokens_valid_after = valid_after
 

@@ -9,14 +9,15 @@ import json
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from apps.accounts.services import get_tokens_for_user
-from tests.factories import PASSWORD
 from config.wsgi import application
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +72,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(transac
 
             try:
                 check()
-            except Exception as exc:  # noqa: BLE001 - collected, reported below
+            except Exception as exc:  # collected, reported below
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
 
     assert not failures, "\n\n".join(failures)

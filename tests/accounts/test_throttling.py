@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -32,7 +32,7 @@ def mid_window(request):
     if request.node.get_closest_marker("live"):
         yield
         return
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     with time_machine.travel(now.replace(minute=30, second=0, microsecond=0), tick=True):
         yield
 

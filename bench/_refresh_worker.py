@@ -146,6 +146,17 @@ def db_backend_pid() -> int | None:
     return pid if os.path.exists(f"/proc/{pid}/stat") else None
 
 
+def redis_check_cost(count: int = 1000) -> dict:
+    """What the Redis fast path adds to every refresh: one revocation_cache check, alone."""
+    from apps.accounts import revocation_cache
+
+    sid = "00000000-0000-0000-0000-000000000000"
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        revocation_cache.is_marked_revoked(sid)
+    return {"wall": (time.perf_counter() - t0) / count * 1000, "cpu": (time.process_time() - cpu0) / count * 1000}
+
+
 def refresh(client: Client, impl, token: str) -> str:
     response = client.post(impl.url, data=json.dumps({"refresh": token}), content_type="application/json")
     if response.status_code != 200:
@@ -237,6 +248,7 @@ class Chain:
         redis_per_refresh = None
         if redis_before is not None:
             redis_per_refresh = (redis_after - redis_before - 1) / sample  # the INFO call counts once
+        redis_check = redis_check_cost() if isinstance(self.impl, Ours) and redis_before is not None else None
         return {
             "impl": self.impl.name,
             "vendor": connection.vendor,
@@ -249,6 +261,7 @@ class Chain:
             "query_kinds_per_refresh": {k: v / sample for k, v in sorted(kinds.items())},
             "writes_per_refresh": writes,
             "redis_commands_per_refresh": redis_per_refresh,
+            "redis_check_ms": redis_check,
             # One refresh's statements, for the report (SQL text only, truncated).
             "example_queries": [q["sql"][:160] for q in captured.captured_queries[: round(per_refresh)]],
         }

@@ -567,6 +567,11 @@ def report(inproc: dict, over_http: dict, backends: list[str], args, total_s: fl
         print("    ratios ours/stock, same run (req/s > 1: ours faster; the others < 1: ours less)")
         print_table(ratio_headers + ["SQL statements"], ratio_rows(
             inproc, backends, lambda o, s: [ratio(o["queries_per_refresh"], s["queries_per_refresh"])]))
+        for (backend, _impl, _redis_on), r in inproc.items():
+            if r.get("redis_check_ms"):
+                check = r["redis_check_ms"]
+                print(f"    {backend}: the Redis revocation check alone (what Redis on adds to an accepted refresh): "
+                      f"{check['wall']:.3f} ms wall, {check['cpu']:.3f} ms CPU")
     if over_http:
         print()
         print(f"(b) HTTP: gunicorn, {args.workers} sync workers per side; {args.threads} client threads, "

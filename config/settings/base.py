@@ -75,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response, including those of the middleware below, gets X-Request-ID.
     "apps.core.middleware.RequestIdMiddleware",
+    # Before host validation and the HTTPS redirect: platform health checkers use plain
+    # HTTP and the container's own address.
+    "apps.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -278,8 +278,7 @@ def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
 
     The next whole second, because JWT iat has whole seconds (see tokens.access_issued_at).
     If an earlier revocation already claimed that second, tokens minted since carry it as iat,
-    so this one moves a second past it (a burst of revocations pushes new tokens' iat ahead
-    by a second each; PyJWT's 5 s leeway absorbs any sane burst).
+    so this one moves a second past it, at most 3 s ahead of now (see the cap below).
     """
     valid_after = now.replace(microsecond=0) + timedelta(seconds=1)
     current = (
@@ -287,7 +286,10 @@ def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
         .values_list("tokens_valid_after", flat=True).first()
     )
     if current is not None:
-        valid_after = max(valid_after, current + timedelta(seconds=1))
+        # Capped so a burst of revocations cannot push new tokens' iat past PyJWT's leeway
+        # (they would be refused as "not yet valid"); only the 4th+ revocation within one
+        # second is affected, and it still revokes everything older than that second.
+        valid_after = max(valid_after, min(current + timedelta(seconds=1), valid_after + timedelta(seconds=2)))
     User.objects.filter(pk=user.pk).update(tokens_valid_after=valid_after)
     user.tokens_valid_after = valid_after
 

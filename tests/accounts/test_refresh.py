@@ -236,12 +236,9 @@ def test_refresh_token_naming_another_users_session_is_rejected(api_client, toke
     assert rotate(api_client, tokens["refresh"])
 
 
-@pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c", "x" * 5000])
-def test_garbage_refresh_token_gets_a_json_error(api_client, db, token):
-    response = refresh(api_client, token)
-
-    assert response.status_code in (400, 401), response.content
-    assert response.json()["code"] == ("invalid" if response.status_code == 400 else "token_not_valid")
+@pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c", "x" * 5000], ids=["empty", "word", "dots", "huge"])
+def test_garbage_refresh_token_is_rejected_as_an_invalid_token(api_client, db, token):
+    assert_rejected(refresh(api_client, token))
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def main() -> None:
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     print()
-    print(f"Checks per second per core, CPU-bound: ours {1 / ours_cpu:.0f}; "
+    print(f"Checks per CPU-second (what one busy core sustains): ours {1 / ours_cpu:.0f}; "
           + "; ".join(f"{n.split()[1]} {1 / pct(cpu[n], 50):.1f}" for n in names[1:]))
 
 

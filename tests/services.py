@@ -230,12 +230,12 @@ def live_server(*, workers: int = 2, migrate: bool = True, **overrides: str) -> 
         }
         if migrate:
             _run_manage(["migrate", "--noinput"], env)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(log_dir) / "gunicorn.err", "w"),
-            start_new_session=True,
-        )
+        with open(Path(log_dir) / "gunicorn.err", "w") as errors:  # the child keeps its own handle
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                 "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True,
+            )
         try:
             if not wait_until(lambda: port_open("127.0.0.1", port), timeout=30):
                 raise RuntimeError("gunicorn did not start: " + (Path(log_dir) / "gunicorn.err").read_text())

@@ -93,7 +93,3 @@ class MemberCreateInput(RegisterInput):
 
 class LogoutAllOutput(serializers.Serializer):
     revoked_sessions = serializers.IntegerField()
-
-
-class EmptyOutput(serializers.Serializer):
-    pass

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 
 from apps.tenants import services
 from apps.tenants.models import Tenant
-from apps.tenants.serializers import MAX_MODULES, MODULE_NAME
+from apps.tenants.modules import clean_modules
 
 
 class TenantAdminForm(forms.ModelForm):
@@ -17,12 +17,10 @@ class TenantAdminForm(forms.ModelForm):
         modules = self.cleaned_data.get("enabled_modules")
         if modules is None:
             return []
-        if (
-            not isinstance(modules, list) or len(modules) > MAX_MODULES
-            or not all(isinstance(m, str) and MODULE_NAME.match(m) for m in modules)
-        ):
-            raise forms.ValidationError('A JSON list of module names, e.g. ["crm", "billing"].')
-        return list(dict.fromkeys(modules))
+        try:
+            return clean_modules(modules)
+        except ValueError as exc:
+            raise forms.ValidationError('A JSON list of module names, e.g. ["crm", "billing"].') from exc
 
 
 @admin.register(Tenant)

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import re
-
 from rest_framework import serializers
 
 from apps.tenants.models import Tenant
-
-MODULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-MAX_MODULES = 50
+from apps.tenants.modules import MAX_MODULES, clean_modules
 
 
 class TenantOutput(serializers.ModelSerializer):
@@ -38,9 +34,7 @@ class TenantUpdateInput(serializers.Serializer):
     )
 
     def validate_enabled_modules(self, modules: list[str]) -> list[str]:
-        bad = [m for m in modules if not MODULE_NAME.match(m)]
-        if bad:
-            raise serializers.ValidationError(
-                "Module names are lowercase letters, digits, '-' or '_' (at most 50)."
-            )
-        return list(dict.fromkeys(modules))  # de-duplicated, order kept
+        try:
+            return clean_modules(modules)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc

@@ -202,6 +202,7 @@ def _locked_session(session_id: str) -> RefreshSession | None:
         RefreshSession.objects.select_for_update(of=("self",))
         .select_related("user", "user__tenant")
         .filter(pk=pk)
+        .order_by()  # a primary-key lookup needs no ORDER BY (the model's default ordering)
         .first()
     )
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -61,7 +61,7 @@ def shared_redis_url():
 @pytest.fixture
 def clock():
     """Moves the real clock (PyJWT, Django and our services agree): clock.advance(seconds=11)."""
-    with time_machine.travel(datetime.now(tz=timezone.utc), tick=True) as traveller:
+    with time_machine.travel(datetime.now(tz=UTC), tick=True) as traveller:
 
         class Clock:
             @staticmethod

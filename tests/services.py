@@ -16,9 +16,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -136,7 +136,7 @@ def black_hole() -> Iterator[int]:
             try:
                 conn, _ = server.accept()
                 held.append(conn)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
 
     thread = threading.Thread(target=accept_forever, daemon=True)

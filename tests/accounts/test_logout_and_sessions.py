@@ -2,7 +2,7 @@
 and bounded storage (contract rules 3 and 6)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 
 import jwt
@@ -53,7 +53,7 @@ def change_password(access: str, old: str = PASSWORD, new: str = NEW_PASSWORD):
 @pytest.fixture
 def frozen():
     """Time stands still (mid-second): everything in the test happens in the same second."""
-    with time_machine.travel(datetime.now(tz=timezone.utc).replace(microsecond=400_000), tick=False):
+    with time_machine.travel(datetime.now(tz=UTC).replace(microsecond=400_000), tick=False):
         yield
 
 

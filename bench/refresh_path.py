@@ -30,7 +30,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,15 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import PROD_LIKE_ENV, RedisProcess, free_port, live_server, port_open, wait_until  # noqa: E402
+from tests.services import (  # noqa: E402
+    PROD_LIKE_ENV,
+    RedisProcess,
+    free_port,
+    live_server,
+    port_open,
+    terminate,
+    wait_until,
+)
 
 PYTHON = sys.executable
 WORKER = str(ROOT / "bench" / "_refresh_worker.py")
@@ -180,13 +187,7 @@ def stock_server(database_url: str, *, workers: int) -> Iterator[tuple[str, int]
                 raise RuntimeError("stock gunicorn did not start: " + log.read()[-3000:])
             yield f"http://127.0.0.1:{port}", proc.pid
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+            terminate(proc)
 
 
 # --- CPU time (Linux /proc): robust where wall-clock numbers are noisy -----------------------------

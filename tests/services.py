@@ -204,6 +204,17 @@ class LiveServer:
         return "".join(p.read_text(errors="replace") for p in sorted(Path(self.log_dir).glob("*.log*")))
 
 
+def terminate(proc: subprocess.Popen) -> None:
+    """Stop a process we started, by its PID: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def _run_manage(args: list[str], env: dict) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
@@ -241,13 +252,7 @@ def live_server(*, workers: int = 2, migrate: bool = True, **overrides: str) -> 
                 raise RuntimeError("gunicorn did not start: " + (Path(log_dir) / "gunicorn.err").read_text())
             yield LiveServer(f"http://127.0.0.1:{port}", proc, log_dir, env)
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+            terminate(proc)
             shutil.rmtree(log_dir, ignore_errors=True)
 
 

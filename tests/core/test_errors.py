@@ -9,7 +9,6 @@ import pytest
 import requests
 from django.test import Client
 
-from tests import services
 from tests.core import logfiles
 from tests.core.error_urls import EXPLOSION
 
@@ -129,11 +128,6 @@ def test_unhandled_exception_traceback_goes_to_error_log(client_no_raise, settin
 
 
 # --- 503: database unreachable (real gunicorn, real closed port) -----------------------------
-@pytest.fixture(scope="module")
-def server_without_database():
-    url = f"postgres://authsvc:dbs3cretpw@127.0.0.1:{services.free_port()}/authsvc"
-    with services.live_server(DATABASE_URL=url, migrate=False, workers=1) as server:
-        yield server
 
 
 @pytest.mark.live

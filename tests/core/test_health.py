@@ -140,11 +140,6 @@ def test_other_paths_are_redirected_to_https(db, settings, path):
 
 
 # --- Database down: the real app under gunicorn, pointed at a closed port ---------------------
-@pytest.fixture(scope="module")
-def server_without_database():
-    url = f"postgres://authsvc:dbs3cretpw@127.0.0.1:{services.free_port()}/authsvc"
-    with services.live_server(DATABASE_URL=url, migrate=False, workers=1) as server:
-        yield server
 
 
 @pytest.mark.live

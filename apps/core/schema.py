@@ -27,9 +27,10 @@ _MEANINGS = {
 
 
 def errors(*statuses: int, **overrides: str) -> dict[int, OpenApiResponse]:
-    """{status: OpenApiResponse} for the listed statuses; `overrides` maps "s401" to a text."""
+    """{status: OpenApiResponse} for the listed statuses, plus 503, which any endpoint that
+    touches the database can answer; `overrides` maps "s401" to a text."""
     responses = {}
-    for status in statuses:
+    for status in (*statuses, 503):
         text, serializer = _MEANINGS[status]
         responses[status] = OpenApiResponse(serializer, description=overrides.get(f"s{status}", text))
     return responses

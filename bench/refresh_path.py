@@ -35,12 +35,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +50,7 @@ from tests.services import (  # noqa: E402
     free_port,
     live_server,
     port_open,
+    scratch_database_url,
     terminate,
     wait_until,
 )
@@ -63,30 +63,10 @@ OURS_PATH = "/api/auth/refresh/"
 
 
 # --- scratch resources --------------------------------------------------------------------------
-@contextmanager
-def scratch_database(backend: str, label: str, pg_admin_url: str) -> Iterator[str]:
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix=f"authsvc-bench-{label}-")
-        try:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    import psycopg2
-
-    name = f"authsvc_bench_{label}_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(pg_admin_url, connect_timeout=5)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(pg_admin_url)._replace(path=f"/{name}"))
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+def scratch_database(backend: str, label: str, pg_admin_url: str):
+    return scratch_database_url(
+        postgres_url=pg_admin_url if backend == "postgres" else None, prefix=f"authsvc_bench_{label}"
+    )
 
 
 def base_env() -> dict[str, str]:

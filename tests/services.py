@@ -157,27 +157,30 @@ def using_postgres() -> bool:
 
 
 @contextmanager
-def scratch_database_url() -> Iterator[str]:
-    """A database of its own for a live server: a SQLite file, or (on the PostgreSQL run) a
-    new database on the test server, dropped afterwards."""
-    if not using_postgres():
-        folder = tempfile.mkdtemp(prefix="authsvc-live-db-")
+def scratch_database_url(
+    *, postgres_url: str | None = None, prefix: str = "authsvc_live"
+) -> Iterator[str]:
+    """A database of its own: on PostgreSQL (`postgres_url`, else DATABASE_URL on the
+    PostgreSQL run) a new database on that server, dropped afterwards; else a SQLite file."""
+    if postgres_url is None and using_postgres():
+        postgres_url = os.environ["DATABASE_URL"]
+    if postgres_url is None:
+        folder = tempfile.mkdtemp(prefix=f"{prefix}-db-")
         try:
-            yield f"sqlite:///{folder}/live.sqlite3"
+            yield f"sqlite:///{folder}/scratch.sqlite3"
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
     import psycopg2
 
-    base = os.environ["DATABASE_URL"]
-    name = f"authsvc_live_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(base)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(postgres_url, connect_timeout=5)
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+            yield urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}"))
         finally:  # a failing test must not leave its database behind
             with admin.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.tenants",
     "apps.accounts",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [

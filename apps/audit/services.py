@@ -1,0 +1,67 @@
+"""Writing security events. The one entry point is `event_record`.
+
+Guarantees, and why
+-------------------
+- An event is recorded by the service where the thing happens (login, rotation, revocation,
+  reset, invitation...), never by a view or by parsing logs, so no path can forget it.
+- Recording never fails the request it describes: the insert runs in its own savepoint (so
+  a failed insert does not poison the caller's PostgreSQL transaction), and any database
+  error is logged at ERROR and swallowed. An auth flow that works must not 500 because its
+  audit trail could not be written.
+- Events hold ids, an address and a user agent: never a password, a token or a key.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import DatabaseError, transaction
+
+from apps.audit.models import EventType, SecurityEvent
+from apps.core import clock
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT_MAX = 256
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def event_record(
+    *,
+    type: EventType | str,  # noqa: A002 - the contract's field name
+    user: Any,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    session_id: Any = None,
+    tenant_id: Any = ...,
+) -> SecurityEvent | None:
+    """Record one event about `user`; returns it, or None when the write failed (logged).
+
+    `tenant_id` defaults to the user's tenant at this moment; pass it explicitly when the
+    event is about a membership that is ending (member_removed keeps the old tenant).
+    """
+    event = SecurityEvent(
+        type=str(type),
+        created_at=clock.now(),
+        user_id=user.pk,
+        tenant_id=_uuid_or_none(user.tenant_id if tenant_id is ... else tenant_id),
+        session_id=_uuid_or_none(session_id),
+        ip=ip or None,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX],
+    )
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except DatabaseError:
+        logger.exception("Could not record security event %s for user %s", event.type, event.user_id)
+        return None
+    return event

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.audit.views import MyEventListView, TenantEventListView
 from apps.core import health
 from apps.core.views import not_found
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", health.health, name="health"),
     re_path(r"^health/live/?$", health.live, name="health-live"),
+    path("api/auth/events/", MyEventListView.as_view(), name="auth-events"),
+    path("api/tenants/current/events/", TenantEventListView.as_view(), name="tenant-events"),
     path("api/auth/", include("apps.accounts.urls")),
     path("api/tenants/", include("apps.tenants.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

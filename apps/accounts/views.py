@@ -97,7 +97,9 @@ class LogoutView(APIView):
     def post(self, request):
         data = s.RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.session_revoke_by_refresh(user=request.user, refresh=data.validated_data["refresh"])
+        services.session_revoke_by_refresh(
+            user=request.user, refresh=data.validated_data["refresh"], **_device(request)
+        )
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
@@ -106,7 +108,7 @@ class LogoutAllView(APIView):
 
     @extend_schema(tags=[TAG], request=None, responses={200: s.LogoutAllOutput, **errors(401)})
     def post(self, request):
-        count = services.sessions_revoke_for_user(user=request.user, reason=services.RevokeReason.LOGOUT_ALL)
+        count = services.user_logout_all(user=request.user, session_id=_session_id(request), **_device(request))
         return Response({"revoked_sessions": count})
 
 
@@ -148,5 +150,5 @@ class SessionDetailView(APIView):
 
     @extend_schema(tags=[TAG], responses={204: OpenApiResponse(description="Revoked."), **errors(401, 404)})
     def delete(self, request, session_id):
-        services.session_revoke_by_id(user=request.user, session_id=session_id)
+        services.session_revoke_by_id(user=request.user, session_id=session_id, **_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from apps.audit.models import EventType, SecurityEvent
@@ -37,7 +39,7 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 def event_record(
     *,
-    type: EventType | str,  # noqa: A002 - the contract's field name
+    type: EventType | str,  # shadows the builtin: the contract's field name
     user: Any,
     ip: str | None = None,
     user_agent: str | None = None,
@@ -65,3 +67,22 @@ def event_record(
         logger.exception("Could not record security event %s for user %s", event.type, event.user_id)
         return None
     return event
+
+
+def events_prune(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Delete events older than SECURITY_EVENT_RETENTION_DAYS (contract: kept that long, then
+    pruned automatically). Batched like sessions_prune, so a backlog never holds a long lock;
+    a retention of 0 or less keeps everything."""
+    days = settings.SECURITY_EVENT_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or clock.now()) - timedelta(days=days)
+    deleted_total = 0
+    while True:
+        ids = list(SecurityEvent.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted_total
+        deleted, _ = SecurityEvent.objects.filter(pk__in=ids).delete()
+        deleted_total += deleted
+        if len(ids) < batch_size:
+            return deleted_total

@@ -324,3 +324,7 @@ LOGGING = build_logging(
     to_stdout=env_bool("LOG_TO_STDOUT", default=False),
 )
 
+
+# --- Observability (security events, metrics) ---------------------------------------------------
+# Security events are kept this long, then pruned (with sessions: from login and prune_sessions).
+SECURITY_EVENT_RETENTION_DAYS = env_int("SECURITY_EVENT_RETENTION_DAYS", default=90)

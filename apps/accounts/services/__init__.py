@@ -10,9 +10,11 @@ from apps.accounts.services.sessions import (  # noqa: F401
     session_rotate,
     sessions_prune,
     sessions_revoke_for_user,
+    user_logout_all,
 )
 from apps.accounts.services.users import (  # noqa: F401
     get_tokens_for_user,
+    session_open,
     user_authenticate,
     user_change_password,
     user_create,

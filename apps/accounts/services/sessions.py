@@ -40,7 +40,9 @@ from django.db import transaction
 
 from apps.accounts import revocation_cache, tokens
 from apps.accounts.models import RefreshSession, User
-from apps.core import clock
+from apps.audit.models import EventType
+from apps.audit.services import event_record, events_prune
+from apps.core import clock, metrics
 from apps.core.exceptions import NotFound, TokenNotValid
 
 logger = logging.getLogger(__name__)
@@ -68,10 +70,11 @@ class TokenPair:
 
 
 class _Outcome(enum.Enum):
+    # Values are the auth_refresh_total{outcome} labels (contract: "Metrics").
     ROTATED = "rotated"
     REISSUED = "reissued"  # the just-rotated token inside the grace window
     REJECTED = "rejected"
-    REUSE = "reuse"
+    REUSE = "reuse_detected"
 
 
 def _refresh_lifetime() -> timedelta:
@@ -135,20 +138,33 @@ def session_create(*, user: User, ip: str | None, user_agent: str | None) -> Tok
 
 # --- rotate ---------------------------------------------------------------------------------
 def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> TokenPair:
-    """Exchange a refresh token for a new pair (contract rules 1-3); else TokenNotValid."""
-    token = tokens.decode_refresh(refresh)
+    """Exchange a refresh token for a new pair (contract rules 1-3); else TokenNotValid.
+
+    Every attempt is counted once in auth_refresh_total{outcome}; a reuse attack is also a
+    `refresh_reuse_detected` security event about the revoked session."""
+    try:
+        token = tokens.decode_refresh(refresh)
+    except TokenNotValid:
+        metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
+        raise
     session_id, jti = token[tokens.SESSION_CLAIM], token["jti"]
     if revocation_cache.is_marked_revoked(session_id):
+        metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
         raise TokenNotValid()
     now = clock.now()
     outcome, session = _rotate_locked(
         session_id=session_id, jti=jti, user_id=token.get("user_id"), now=now, ip=ip,
         user_agent=_clip_user_agent(user_agent),
     )
+    metrics.auth_refresh_total.labels(outcome=outcome.value).inc()
     if outcome is _Outcome.REUSE:
         security_logger.warning(
             "Refresh token reuse detected: session %s of user %s revoked (ip=%s)",
             session.id, session.user_id, ip,
+        )
+        event_record(
+            type=EventType.REFRESH_REUSE_DETECTED, user=session.user, ip=ip, user_agent=user_agent,
+            session_id=session.id,
         )
     if outcome is _Outcome.REJECTED and session is not None and session.revoked_at is not None:
         # Redis lost the marker (restart, flush, eviction): put it back for the next replay.
@@ -232,7 +248,11 @@ def refresh_is_usable(*, token: tokens.Token) -> bool:
 
 # --- revoke ---------------------------------------------------------------------------------
 def _revoke_rows(sessions: list[RefreshSession], *, reason: RevokeReason, now: datetime) -> int:
-    """Durably revoke; the Redis markers follow once the transaction commits."""
+    """Durably revoke; the Redis markers follow once the transaction commits.
+
+    The one place a session's `revoked_at` is written, so auth_sessions_revoked_total counts
+    here: the rows this UPDATE changed (a session already revoked is not counted twice), once
+    the transaction commits (a rolled-back revocation is not counted at all)."""
     ids = [s.id for s in sessions if s.revoked_at is None]
     if not ids:
         return 0
@@ -243,15 +263,33 @@ def _revoke_rows(sessions: list[RefreshSession], *, reason: RevokeReason, now: d
         session.revoked_at, session.revoked_reason = now, reason.value
     markers = [(s.id, s.current_expires_at) for s in sessions]
     transaction.on_commit(lambda: revocation_cache.mark_revoked(markers, now=now))
+    if count:
+        transaction.on_commit(lambda: metrics.auth_sessions_revoked_total.labels(reason=reason.value).inc(count))
     return count
 
 
+# Which revocations are a security event of their own (the others are part of an event the
+# caller records: logout_all, password_changed, reuse detection; deactivation has no type).
+_REVOKE_EVENTS = {
+    RevokeReason.LOGOUT: EventType.LOGOUT,
+    RevokeReason.DELETED_BY_USER: EventType.SESSION_REVOKED,
+    RevokeReason.ADMIN: EventType.SESSION_REVOKED,
+}
+
+
 @transaction.atomic
-def session_revoke(*, session: RefreshSession, reason: RevokeReason) -> bool:
-    """Revoke one session for the rest of its tokens' lifetime. Idempotent."""
+def session_revoke(
+    *, session: RefreshSession, reason: RevokeReason, ip: str | None = None, user_agent: str | None = None,
+) -> bool:
+    """Revoke one session for the rest of its tokens' lifetime. Idempotent: only the call that
+    revokes it records the event (`logout`, or `session_revoked` for a delete or the admin).
+    `ip`/`user_agent` are the caller's (none for the admin: the event is about the user)."""
     revoked = _revoke_rows([session], reason=reason, now=clock.now())
     if revoked:
         logger.info("Session %s of user %s revoked (%s)", session.id, session.user_id, reason.value)
+        event_type = _REVOKE_EVENTS.get(reason)
+        if event_type is not None:
+            event_record(type=event_type, user=session.user, ip=ip, user_agent=user_agent, session_id=session.id)
     return bool(revoked)
 
 
@@ -295,24 +333,45 @@ def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
     user.tokens_valid_after = valid_after
 
 
-def session_revoke_by_refresh(*, user: User, refresh: str) -> None:
+def session_revoke_by_refresh(
+    *, user: User, refresh: str, ip: str | None = None, user_agent: str | None = None,
+) -> None:
     """Logout: revoke the session behind this refresh token, if it is the caller's."""
     token = tokens.decode_refresh(refresh)
     session = RefreshSession.objects.filter(pk=_uuid_or_none(token[tokens.SESSION_CLAIM]), user=user).first()
     if session is None:
         raise TokenNotValid()
-    session_revoke(session=session, reason=RevokeReason.LOGOUT)
+    session.user = user
+    session_revoke(session=session, reason=RevokeReason.LOGOUT, ip=ip, user_agent=user_agent)
 
 
-def session_revoke_by_id(*, user: User, session_id: Any) -> None:
+def session_revoke_by_id(
+    *, user: User, session_id: Any, ip: str | None = None, user_agent: str | None = None,
+) -> None:
     """DELETE /sessions/<id>/: only the caller's own sessions exist for them."""
     session = RefreshSession.objects.filter(pk=_uuid_or_none(session_id), user=user, revoked_at__isnull=True).first()
     if session is None:
         raise NotFound("No such session.")
-    session_revoke(session=session, reason=RevokeReason.DELETED_BY_USER)
+    session.user = user
+    session_revoke(session=session, reason=RevokeReason.DELETED_BY_USER, ip=ip, user_agent=user_agent)
+
+
+@transaction.atomic
+def user_logout_all(
+    *, user: User, session_id: Any = None, ip: str | None = None, user_agent: str | None = None,
+) -> int:
+    """Logout-all: every session and access token of the user revoked, one `logout_all`
+    event about the caller's session. Returns how many sessions were revoked."""
+    count = sessions_revoke_for_user(user=user, reason=RevokeReason.LOGOUT_ALL)
+    event_record(
+        type=EventType.LOGOUT_ALL, user=user, ip=ip, user_agent=user_agent, session_id=_uuid_or_none(session_id),
+    )
+    return count
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    if value is None:
+        return None
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -378,5 +437,8 @@ def _maybe_prune(now: datetime) -> None:
         deleted = sessions_prune(now=now)
         if deleted:
             logger.info("Pruned %d expired session(s)", deleted)
+        events = events_prune(now=now)
+        if events:
+            logger.info("Pruned %d security event(s) past retention", events)
     finally:
         _prune_lock.release()

@@ -12,6 +12,9 @@ from django.db import IntegrityError, transaction
 from apps.accounts.managers import normalize_email
 from apps.accounts.models import Role, User
 from apps.accounts.services import sessions
+from apps.audit.models import EventType
+from apps.audit.services import event_record
+from apps.core import metrics
 from apps.core.exceptions import (
     AccountInactive,
     InvalidCredentials,
@@ -80,27 +83,35 @@ def user_register(
     return user
 
 
-def user_authenticate(*, email: str, password: str) -> User:
+def user_authenticate(
+    *, email: str, password: str, ip: str | None = None, user_agent: str | None = None,
+) -> User:
     """The user for these credentials, or the error the contract names.
 
     Wrong email and wrong password do the same hashing work and raise the same error;
     inactive account and tenant are only revealed to someone who knows the password.
+    A failure for an existing account is a `login_failed` security event; an unknown email
+    records nothing at all (not even a hash of it), so events cannot enumerate accounts.
     """
     user = User.objects.select_related("tenant").filter(email=normalize_email(email)).first()
     if user is None:
         check_password(password, _dummy_hash())
         raise InvalidCredentials()
+    error: type[Exception] | None = None
     if not user.check_password(password):  # also re-hashes old hashes (e.g. PBKDF2)
-        raise InvalidCredentials()
-    if not user.is_active:
-        raise AccountInactive()
-    if user.tenant_id and not user.tenant.is_active:
-        raise TenantInactive()
+        error = InvalidCredentials
+    elif not user.is_active:
+        error = AccountInactive
+    elif user.tenant_id and not user.tenant.is_active:
+        error = TenantInactive
+    if error is not None:
+        event_record(type=EventType.LOGIN_FAILED, user=user, ip=ip, user_agent=user_agent)
+        raise error()
     return user
 
 
-def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
-    """Open a session for the user and return {"access", "refresh"} with tenant-aware claims.
+def session_open(*, user: User, ip: str | None = None, user_agent: str | None = None) -> sessions.TokenPair:
+    """Open a session for the user: a pair with tenant-aware claims and the session's id.
 
     Safe for a user without a tenant, a tenant whose enabled_modules is None, and a
     deactivated tenant (the claims are built from whatever is there; login is where a
@@ -122,19 +133,33 @@ def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | 
         logger.exception("Token generation failed for user %s", user.id)
         raise
     logger.info("Tokens generated for user %s (session %s)", user.id, pair.session_id)
+    return pair
+
+
+def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
+    """Open a session for the user and return {"access", "refresh"} (see `session_open`)."""
+    pair = session_open(user=user, ip=ip, user_agent=user_agent)
     return {"access": pair.access, "refresh": pair.refresh}
 
 
 def user_login(*, email: str, password: str, ip: str | None, user_agent: str | None) -> tuple[User, dict[str, str]]:
-    """Authenticate and open a session. Logs the attempt and outcome, never the password."""
+    """Authenticate and open a session. Logs the attempt and outcome, never the password;
+    records `login_succeeded` (with the new session) or, for an existing account,
+    `login_failed`; counts every attempt in auth_logins_total{outcome}."""
     logger.info("Login attempt from %s", ip)
     try:
-        user = user_authenticate(email=email, password=password)
+        user = user_authenticate(email=email, password=password, ip=ip, user_agent=user_agent)
     except (InvalidCredentials, AccountInactive, TenantInactive) as exc:
         logger.warning("Login failed from %s: %s", ip, exc.default_code)
+        metrics.auth_logins_total.labels(outcome=exc.default_code).inc()
         raise
     logger.info("Login succeeded for user %s from %s", user.id, ip)
-    return user, get_tokens_for_user(user, ip=ip, user_agent=user_agent)
+    pair = session_open(user=user, ip=ip, user_agent=user_agent)
+    event_record(
+        type=EventType.LOGIN_SUCCEEDED, user=user, ip=ip, user_agent=user_agent, session_id=pair.session_id,
+    )
+    metrics.auth_logins_total.labels(outcome="success").inc()
+    return user, {"access": pair.access, "refresh": pair.refresh}
 
 
 @transaction.atomic
@@ -154,6 +179,9 @@ def user_change_password(
     )
     pair = sessions.session_rotate_for_password_change(
         user=user, session_id=session_id, ip=ip, user_agent=user_agent
+    )
+    event_record(
+        type=EventType.PASSWORD_CHANGED, user=user, ip=ip, user_agent=user_agent, session_id=pair.session_id,
     )
     logger.info("Password changed for user %s", user.id)
     return {"access": pair.access, "refresh": pair.refresh}

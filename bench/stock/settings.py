@@ -1,5 +1,5 @@
-"""Stock simplejwt baseline for bench/refresh_path.py: nothing of ours, only what the stock
-refresh view needs, configured like our app where the two overlap (same database engine and
+"""Stock simplejwt baseline for bench/refresh_path.py and bench/http.py: nothing of ours, only
+what the stock views need (TokenObtainPairView, TokenRefreshView, a JWTAuthentication `me`), configured like our app where the two overlap (same database engine and
 connection options, same JWT algorithm, key length, iss/aud, lifetimes), so that the
 difference measured is the refresh path itself."""
 import os
@@ -39,7 +39,7 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{os.path.join(BASE_DIR, 'stock.sqlite3')}",
-        conn_max_age=60,
+        conn_max_age=600,  # what a tuned stock deployment would use
         conn_health_checks=True,
     )
 }
@@ -53,7 +53,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -1,0 +1,1 @@
+"""The floor for bench/http.py: Django answering constant JSON, no auth, no database."""

@@ -22,3 +22,14 @@ limit_request_fields = 50
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Each worker delivers queued mail in a thread of its own (apps/core/mail.py) from the
+    start, so mail kept across a restart goes out without waiting for a first request."""
+    from django.conf import settings
+
+    if settings.MAIL_DELIVERY_IN_WEB:
+        from apps.core.mail import delivery_thread_ensure_started
+
+        delivery_thread_ensure_started()

@@ -267,3 +267,61 @@ def _database_for(overrides: dict) -> Iterator[str]:
         return
     with scratch_database_url() as url:
         yield url
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+class SmtpServer:
+    """A real SMTP server (aiosmtpd, in a thread of this process) on its own port; `stop()`
+    and `start()` again on the same port simulate an outage. `messages` holds what it accepted
+    (email.message.Message objects)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list = []
+        self._controller = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, _server, _session, envelope):
+                import email
+
+                parsed = email.message_from_bytes(envelope.content)
+                with server._lock:
+                    server.messages.append(parsed)
+                return "250 Message accepted for delivery"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def received(self) -> list:
+        with self._lock:
+            return list(self.messages)
+
+
+@contextmanager
+def smtp_server(*, started: bool = True) -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    if started:
+        server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def message_text(message) -> str:
+    """The text/plain part of a received message, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return ""

@@ -15,7 +15,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from config import __version__
-from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from config.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 from config.logging import build_logging
 
 VERSION = env_str("APP_VERSION", default=__version__)
@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.tenants",
     "apps.accounts",
     "apps.audit",
+    "apps.mail",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,15 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+# Outbound mail (apps/core/mail.py): queued in the database, delivered off the request path.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)  # seconds per SMTP attempt
+# True: each web process delivers in a daemon thread (no extra process needed). Set False when
+# `manage.py deliver_mail` runs as a separate worker.
+MAIL_DELIVERY_IN_WEB = env_bool("MAIL_DELIVERY_IN_WEB", default=True)
+MAIL_POLL_SECONDS = env_float("MAIL_POLL_SECONDS", default=2.0)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", default=30)
+MAIL_KEEP_SENT_DAYS = env_int("MAIL_KEEP_SENT_DAYS", default=7)
 
 # --- I18N / static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -74,3 +74,23 @@ class InvalidInput(ValidationError):
     """400 with field errors: {"detail", "code": "invalid", "errors": {field: [...]}}."""
 
     default_code = "invalid"
+
+
+# --- teams (invitations, roles, removal) ---
+class PermissionDenied(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "You do not have permission to perform this action."
+    default_code = "permission_denied"
+
+
+class InvitationTokenInvalid(ApiError):
+    """Used, expired, revoked (deleted) or unknown invitation token: all look the same."""
+
+    default_detail = "This invitation link is invalid or has expired."
+    default_code = "invalid_token"
+
+
+class AlreadyInTenant(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This account already belongs to a tenant."
+    default_code = "already_in_tenant"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.tenants.models import Tenant
+from apps.core import clock
+from apps.tenants.models import Invitation, Tenant
 
 
 def member_list(*, tenant: Tenant) -> QuerySet:
@@ -10,3 +11,8 @@ def member_list(*, tenant: Tenant) -> QuerySet:
     from apps.accounts.models import User
 
     return User.objects.filter(tenant=tenant).select_related("tenant").order_by("date_joined", "email")
+
+
+def invitation_list_pending(*, tenant: Tenant) -> QuerySet:
+    """This tenant's invitations that can still be accepted, newest first."""
+    return Invitation.objects.filter(tenant=tenant).pending(now=clock.now()).order_by("-created_at", "-id")

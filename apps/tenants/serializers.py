@@ -38,3 +38,41 @@ class TenantUpdateInput(serializers.Serializer):
             return clean_modules(modules)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from exc
+
+
+# --- teams: invitations and members ---
+ROLE_CHOICES = ["owner", "admin", "member"]  # `owner` passes here so the service can answer 403
+
+
+class InvitationCreateInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(
+        choices=ROLE_CHOICES, default="member",
+        help_text="`admin` or `member` (default). `owner` is refused with 403 permission_denied.",
+    )
+
+
+class InvitationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    invited_by = serializers.UUIDField(source="invited_by_id", allow_null=True, help_text="The inviter's user id.")
+
+
+class InvitationAcceptInput(serializers.Serializer):
+    token = StrictCharField(trim_whitespace=True, allow_blank=True, help_text="The token from the invitation link.")
+    password = StrictCharField(
+        required=False, write_only=True, trim_whitespace=False, max_length=128,
+        style={"input_type": "password"},
+        help_text="New account only (no Bearer token): its password.",
+    )
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class MemberRoleInput(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=ROLE_CHOICES, help_text="`admin` or `member`. `owner` is refused with 403 permission_denied.",
+    )

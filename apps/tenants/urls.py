@@ -5,4 +5,5 @@ from apps.tenants import views
 urlpatterns = [
     path("current/", views.CurrentTenantView.as_view(), name="tenant-current"),
     path("current/members/", views.MembersView.as_view(), name="tenant-members"),
+    path("current/members/<str:user_id>/", views.MemberDetailView.as_view(), name="tenant-member-detail"),
 ]

@@ -1,19 +1,26 @@
 """The /api/tenants/ endpoints: the caller's own tenant only, never another's."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.serializers import MemberCreateInput, UserOutput
+from apps.core.client_ip import client_ip
 from apps.core.schema import errors
 from apps.tenants import selectors, services
 from apps.tenants.permissions import HasTenant, IsTenantAdmin
-from apps.tenants.serializers import TenantOutput, TenantUpdateInput
+from apps.tenants.serializers import MemberRoleInput, TenantOutput, TenantUpdateInput
 
 TAG = "tenants"
+ADMIN_ONLY = [IsAuthenticated, HasTenant, IsTenantAdmin]
+NOT_YOURS = "Not found, or another tenant's (a user never sees another tenant's rows)."
+
+
+def _device(request) -> dict:
+    return {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", "")}
 
 
 class CurrentTenantView(APIView):
@@ -50,3 +57,37 @@ class MembersView(APIView):
         data.is_valid(raise_exception=True)
         user = services.member_create(tenant=request.user.tenant, **data.validated_data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    """Change the role of, or remove, an admin or member of the caller's tenant."""
+
+    permission_classes = ADMIN_ONLY
+
+    @extend_schema(
+        tags=[TAG], request=MemberRoleInput,
+        responses={200: UserOutput, **errors(
+            400, 401, 403, 404, s403="permission_denied: a member caller, the owner as target, or role `owner`.",
+            s404=NOT_YOURS,
+        )},
+    )
+    def patch(self, request, user_id):
+        data = MemberRoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_role_change(
+            tenant=request.user.tenant, user_id=user_id, role=data.validated_data["role"], **_device(request)
+        )
+        return Response(UserOutput(member).data)
+
+    @extend_schema(
+        tags=[TAG],
+        description="The user leaves the tenant (`tenant` and `role` become null); every session of "
+        "theirs is revoked and every earlier access token dies at once.",
+        responses={204: OpenApiResponse(description="Removed."), **errors(
+            401, 403, 404, s403="permission_denied: a member caller, or the owner as target.", s404=NOT_YOURS,
+        )},
+    )
+    def delete(self, request, user_id):
+        services.member_remove(tenant=request.user.tenant, user_id=user_id, **_device(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

@@ -238,6 +238,8 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", default="10/hour"),
         "refresh": env_str("THROTTLE_REFRESH", default="60/min"),
         "password_change": env_str("THROTTLE_PASSWORD_CHANGE", default="5/min"),
+        "invitation_accept": env_str("THROTTLE_INVITATION_ACCEPT", default="20/min"),
+        "invitation_send": env_str("THROTTLE_INVITATION_SEND", default="50/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -305,6 +307,11 @@ MAIL_DELIVERY_IN_WEB = env_bool("MAIL_DELIVERY_IN_WEB", default=True)
 MAIL_POLL_SECONDS = env_float("MAIL_POLL_SECONDS", default=2.0)
 MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", default=30)
 MAIL_KEEP_SENT_DAYS = env_int("MAIL_KEEP_SENT_DAYS", default=7)
+
+# --- Teams: invitations ------------------------------------------------------------------------
+# The frontend page an invitation email links to; `{token}` is replaced by the invitation token.
+INVITE_ACCEPT_URL = env_str("INVITE_ACCEPT_URL", default="http://localhost:3000/accept-invite?token={token}")
+INVITATION_TTL_SECONDS = env_int("INVITATION_TTL_SECONDS", default=7 * 24 * 3600)
 
 # --- I18N / static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -60,6 +60,8 @@ class RevokeReason(enum.StrEnum):
     USER_DEACTIVATED = "user_deactivated"
     TENANT_DEACTIVATED = "tenant_deactivated"
     ADMIN = "admin"
+    MEMBER_REMOVED = "member_removed"  # their tokens carry the tenant's claims
+    TENANT_DELETED = "tenant_deleted"
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
-"""Tenant state changes: create, update, (de)activate, add members."""
+"""Tenants: create, update, (de)activate, delete."""
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from apps.accounts.models import User
+from apps.accounts.services import RevokeReason
 from apps.tenants.models import Tenant
+from apps.tenants.services.members import member_detach
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +67,17 @@ def tenant_set_active(*, tenant: Tenant, active: bool) -> Tenant:
     return tenant
 
 
-def member_create(*, tenant: Tenant, **fields: Any):
-    """A new user in this tenant (role admin or member)."""
-    from apps.accounts.services import user_create
 
-    user = user_create(tenant=tenant, **fields)
-    logger.info("Added user %s to tenant %s as %s", user.id, tenant.id, user.role)
-    return user
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant) -> int:
+    """Delete a tenant and its invitations; its users are kept but detached (tenant and role
+    null), each with every session and access token revoked, since their tokens carry this
+    tenant's claims. User.tenant stays PROTECT, so no other path can delete a tenant from
+    under its users silently. Returns how many users were detached."""
+    users = list(User.objects.select_for_update().filter(tenant=tenant).order_by())
+    for user in users:
+        member_detach(user=user, reason=RevokeReason.TENANT_DELETED)
+    tenant_id = tenant.id
+    tenant.delete()
+    logger.info("Deleted tenant %s; detached %d user(s)", tenant_id, len(users))
+    return len(users)

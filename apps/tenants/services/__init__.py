@@ -1,0 +1,17 @@
+"""Every state change of tenants, their members and invitations; see the modules for the rules.
+
+Dependencies run one way: tenants' services call accounts' (user_create, the session service),
+never the reverse, except the lazy `tenant_create` import of self-service registration.
+"""
+from apps.tenants.services.members import (  # noqa: F401
+    member_create,
+    member_detach,
+    member_remove,
+    member_role_change,
+)
+from apps.tenants.services.tenants import (  # noqa: F401
+    tenant_create,
+    tenant_delete,
+    tenant_set_active,
+    tenant_update,
+)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.accounts.views import JwksView
 from apps.audit.views import MyEventListView, TenantEventListView
 from apps.core import health
 from apps.core.views import not_found
@@ -15,11 +16,12 @@ urlpatterns = [
     path("api/tenants/current/events/", TenantEventListView.as_view(), name="tenant-events"),
     path("api/auth/", include("apps.accounts.urls")),
     path("api/tenants/", include("apps.tenants.urls")),
+    path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
-    # Last: unknown paths under /api/ and /health answer JSON 404, in DEBUG too.
-    re_path(r"^(?:api|health)(?:/.*)?$", not_found),
+    # Last: unknown paths under /api/, /health and /.well-known answer JSON 404, in DEBUG too.
+    re_path(r"^(?:api|health|\.well-known)(?:/.*)?$", not_found),
 ]
 
 handler400 = "apps.core.views.bad_request"

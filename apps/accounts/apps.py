@@ -11,3 +11,6 @@ class AccountsConfig(AppConfig):
             schema,  # noqa: F401  (OpenAPI auth extension)
             signals,  # noqa: F401  (revocation on deactivation)
         )
+        from apps.accounts.keys import connect_signals
+
+        connect_signals()  # tests that override JWT_* settings get a fresh key ring

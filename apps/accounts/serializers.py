@@ -93,3 +93,10 @@ class MemberCreateInput(RegisterInput):
 
 class LogoutAllOutput(serializers.Serializer):
     revoked_sessions = serializers.IntegerField()
+
+
+class JwksOutput(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.DictField(), help_text=(
+        "Public JWKs (RFC 7517): kty, kid, alg, use=sig and the public parameters (crv, x, y or n, e). "
+        "Empty with HS256."
+    ))

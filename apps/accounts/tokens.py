@@ -7,20 +7,25 @@ Refresh: token_type, exp, iat, jti, user_id, iss, aud, sid. Refresh tokens are n
 the session row holds jti/iat/exp of the current one, and `mint_refresh` rebuilds it from
 those byte for byte (HS256 and simplejwt's payload encoding are deterministic).
 
-`iss`/`aud` are added on encode and required on decode by simplejwt's TokenBackend (PyJWT
-raises MissingRequiredClaimError when either is absent); the algorithm is pinned to HS256.
+Keys come from apps.accounts.keys: access tokens are signed with JWT_ALGORITHM's key, refresh
+tokens always HS256 with JWT_SECRET_KEY; every token carries a `kid`, and verification takes
+the key by `kid` among the configured ones only. `iss`/`aud` are added on encode and required
+on decode (PyJWT raises MissingRequiredClaimError when either is absent), as simplejwt's
+TokenBackend does; `KeyRingBackend` keeps that backend's interface so simplejwt's Token
+classes (and JWTAuthentication) work unchanged on top of it.
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token, UntypedToken
 
+from apps.accounts import keys
 from apps.core import clock
 from apps.core.exceptions import TokenNotValid
 
@@ -29,14 +34,60 @@ logger = logging.getLogger(__name__)
 SESSION_CLAIM = "sid"
 
 
+class KeyRingBackend:
+    """simplejwt's TokenBackend interface (encode, decode, get_leeway) over our key ring.
+
+    `refresh=True`: signs HS256 with JWT_SECRET_KEY and verifies with HMAC keys only.
+    Otherwise signs with JWT_ALGORITHM's key and verifies with any configured key (by kid).
+    """
+
+    def __init__(self, *, refresh: bool) -> None:
+        self.refresh = refresh
+
+    def get_leeway(self) -> timedelta:
+        return settings.SIMPLE_JWT["LEEWAY"]
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        claims = {**payload, "aud": settings.SIMPLE_JWT["AUDIENCE"], "iss": settings.SIMPLE_JWT["ISSUER"]}
+        return keys.sign_refresh(claims) if self.refresh else keys.sign_access(claims)
+
+    def decode(self, token: str, verify: bool = True) -> dict[str, Any]:
+        try:
+            return keys.verify(
+                token, hmac_only=self.refresh, audience=settings.SIMPLE_JWT["AUDIENCE"],
+                issuer=settings.SIMPLE_JWT["ISSUER"], leeway=self.get_leeway(), verify_signature=verify,
+            )
+        except keys.KeyExpired as exc:
+            raise TokenBackendExpiredToken(str(exc)) from exc
+        except keys.KeyNotAccepted as exc:
+            raise TokenBackendError(str(exc)) from exc
+
+
+_ACCESS_BACKEND = KeyRingBackend(refresh=False)
+_REFRESH_BACKEND = KeyRingBackend(refresh=True)
+
+
 class TenantAccessToken(AccessToken):
     """Bearer token; see the module docstring for its claims."""
+
+    def get_token_backend(self) -> KeyRingBackend:
+        return _ACCESS_BACKEND
 
 
 class SessionRefreshToken(RefreshToken):
     """Refresh token of one session (`sid`); rotated by apps.accounts.services.sessions."""
 
     no_copy_claims = (*RefreshToken.no_copy_claims, SESSION_CLAIM)
+
+    def get_token_backend(self) -> KeyRingBackend:
+        return _REFRESH_BACKEND
+
+
+class AnyToken(UntypedToken):
+    """A token of either type, verified with any configured key (the /verify/ endpoint)."""
+
+    def get_token_backend(self) -> KeyRingBackend:
+        return _ACCESS_BACKEND
 
 
 def new_jti() -> str:
@@ -119,4 +170,4 @@ def decode_refresh(raw: str) -> SessionRefreshToken:
 
 def decode_untyped(raw: str) -> Token:
     """Signature, expiry, iss and aud checked; the type is left to the caller."""
-    return _decode(UntypedToken, raw)
+    return _decode(AnyToken, raw)

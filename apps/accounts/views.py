@@ -1,6 +1,7 @@
 """The /api/auth/ endpoints. Each view: validate input, call one service, serialize."""
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from apps.accounts import selectors, services, throttles
 from apps.accounts import serializers as s
 from apps.accounts.authentication import user_for_access_token
+from apps.accounts.keys import keyring
 from apps.accounts.tokens import SESSION_CLAIM, decode_untyped
 from apps.core.client_ip import client_ip
 from apps.core.exceptions import TokenNotValid
@@ -152,3 +154,18 @@ class SessionDetailView(APIView):
     def delete(self, request, session_id):
         services.session_revoke_by_id(user=request.user, session_id=session_id, **_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Signing keys -------------------------------------------------------------------------------
+class JwksView(PublicView):
+    """The public keys that verify our access tokens (RFC 7517 JWK Set); empty with HS256.
+
+    Cacheable by anyone for JWKS_MAX_AGE_SECONDS: a verifier that meets an unknown `kid`
+    refetches (PyJWKClient does), and the previous keys stay listed through a rotation.
+    """
+
+    @extend_schema(tags=["keys"], auth=[], responses={200: s.JwksOutput})
+    def get(self, request):
+        response = Response(keyring().jwks())
+        response["Cache-Control"] = f"public, max-age={settings.JWKS_MAX_AGE_SECONDS}"
+        return response

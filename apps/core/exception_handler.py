@@ -24,7 +24,7 @@ from apps.core.logging import redact
 
 logger = logging.getLogger(__name__)
 
-JSON_PATH_PREFIXES = ("/api/", "/health")
+JSON_PATH_PREFIXES = ("/api/", "/health", "/.well-known/")
 
 
 class RequestTooLarge(ApiError):

@@ -224,6 +224,34 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": False,
 }
 
+# --- Signing keys (contract: "Signing keys"; apps/accounts/keys.py) ----------------------------
+# Access tokens: JWT_ALGORITHM (HS256 with JWT_SECRET_KEY, or EdDSA/ES256/RS256 with the PEM
+# JWT_PRIVATE_KEY); refresh tokens: always HS256 with JWT_SECRET_KEY. Previous keys keep
+# verifying until removed. Every key is parsed and checked here, so a bad one stops start-up
+# with one line naming its variable, in DEBUG too (no silent fallback to HS256).
+JWT_ALGORITHM = env_str("JWT_ALGORITHM", default="HS256")
+JWT_PRIVATE_KEY = env_str("JWT_PRIVATE_KEY", default="")
+JWT_PREVIOUS_PUBLIC_KEYS = env_str("JWT_PREVIOUS_PUBLIC_KEYS", default="")
+JWT_SECRET_KEY_FALLBACKS = env_list("JWT_SECRET_KEY_FALLBACKS")
+if not DEBUG and any(len(k.encode()) < MIN_JWT_KEY_BYTES for k in JWT_SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured(
+        f"JWT_SECRET_KEY_FALLBACKS: each key must be at least {MIN_JWT_KEY_BYTES} bytes when DEBUG=False."
+    )
+
+
+def _check_signing_keys() -> None:
+    from apps.accounts.keys import build_keyring
+
+    build_keyring(
+        algorithm=JWT_ALGORITHM, private_key=JWT_PRIVATE_KEY, previous_public_keys=JWT_PREVIOUS_PUBLIC_KEYS,
+        secret_key=JWT_SECRET_KEY, secret_key_fallbacks=JWT_SECRET_KEY_FALLBACKS,
+    )
+
+
+_check_signing_keys()
+# How long verifiers may cache /.well-known/jwks.json (they refetch on an unknown kid anyway).
+JWKS_MAX_AGE_SECONDS = env_int("JWKS_MAX_AGE_SECONDS", default=300)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.SessionAwareJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -29,6 +29,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 USER_AGENT = "authsvc-bench/1"
+EMAIL_DEFAULT, PASSWORD_DEFAULT = "bench@example.com", "bench-Password-1"
 OURS = settings.ROOT_URLCONF == "config.urls"
 
 

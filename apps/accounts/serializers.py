@@ -21,6 +21,30 @@ class UserOutput(serializers.ModelSerializer):
         return user.tenant_role
 
 
+def user_output(user: User) -> dict:
+    """What `UserOutput(user).data` renders, as a plain function.
+
+    `me` is the most frequent request there is, and a ModelSerializer introspects the model
+    and builds its fields (and the nested TenantOutput's) on every instantiation: about a
+    quarter of that request's CPU. UserOutput stays the documented shape (OpenAPI);
+    tests/accounts/test_user_output.py holds the two equal.
+    """
+    tenant = user.tenant if user.tenant_id else None
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.tenant_role,
+        "tenant": None if tenant is None else {
+            "id": str(tenant.id),
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "enabled_modules": tenant.modules,
+        },
+    }
+
+
 class PasswordField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("write_only", True)

@@ -45,7 +45,7 @@ class RegisterView(PublicView):
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
         tokens = services.get_tokens_for_user(user, **_device(request))
-        return Response({"user": s.UserOutput(user).data, **tokens}, status=status.HTTP_201_CREATED)
+        return Response({"user": s.user_output(user), **tokens}, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicView):
@@ -58,7 +58,7 @@ class LoginView(PublicView):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         user, tokens = services.user_login(**data.validated_data, **_device(request))
-        return Response({"user": s.UserOutput(user).data, **tokens})
+        return Response({"user": s.user_output(user), **tokens})
 
 
 class RefreshView(PublicView):
@@ -119,7 +119,7 @@ class MeView(APIView):
 
     @extend_schema(tags=[TAG], responses={200: s.UserOutput, **errors(401)})
     def get(self, request):
-        return Response(s.UserOutput(request.user).data)
+        return Response(s.user_output(request.user))
 
 
 class PasswordChangeView(APIView):

@@ -23,14 +23,14 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "tenant", "role", "is_active", "is_staff"]
+    list_display = ["email", "first_name", "last_name", "tenant", "role", "email_verified", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "is_superuser", "role", "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["email", "first_name", "last_name", "tenant__name", "tenant__slug"]
     readonly_fields = ["id", "date_joined", "last_login", "tokens_valid_after"]
     fieldsets = [
         (None, {"fields": ["id", "email", "password"]}),
-        ("Profile", {"fields": ["first_name", "last_name"]}),
+        ("Profile", {"fields": ["first_name", "last_name", "email_verified"]}),
         ("Tenant", {"fields": ["tenant", "role"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["date_joined", "last_login", "tokens_valid_after"]}),

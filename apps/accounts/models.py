@@ -35,6 +35,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Access tokens issued before this instant are rejected (logout-all, password change,
     # deactivation). Whole seconds, because a JWT's iat is (see accounts/tokens.py).
     tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # Proven by following a verification link (or an accepted invitation). Accounts made before
+    # this field existed, and members added by an owner, start unverified.
+    email_verified = models.BooleanField(default=False)
+    # When a verification email was last queued: a refused login of an unverified account
+    # re-sends one only if none went out in the last 60 s (contract).
+    email_verification_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -15,7 +15,7 @@ class UserOutput(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "role", "tenant"]
+        fields = ["id", "email", "first_name", "last_name", "role", "tenant", "email_verified"]
 
     def get_role(self, user: User) -> str | None:
         return user.tenant_role

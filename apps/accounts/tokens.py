@@ -1,6 +1,6 @@
 """Our JWTs: simplejwt token classes carrying the contract's claims.
 
-Access: token_type, exp, iat, jti, user_id, email, tenant_id, tenant_slug, enabled_modules,
+Access: token_type, exp, iat, jti, user_id, email, email_verified, tenant_id, tenant_slug, enabled_modules,
 iss, aud, plus `sid` (the session that minted it, so /sessions/ can say which is current and
 password change knows which session to keep).
 Refresh: token_type, exp, iat, jti, user_id, iss, aud, sid. Refresh tokens are never stored:
@@ -129,6 +129,7 @@ def mint_access(*, user: Any, session_id: uuid.UUID | str, now: datetime) -> str
     token.payload["exp"] = iat + int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
     token["user_id"] = str(user.id)
     token["email"] = user.email
+    token["email_verified"] = bool(getattr(user, "email_verified", False))
     token.payload.update(tenant_claims(user))
     token[SESSION_CLAIM] = str(session_id)
     return str(token)

@@ -34,6 +34,22 @@ class TenantInactive(ApiError):
     default_code = "tenant_inactive"
 
 
+class EmailNotVerified(ApiError):
+    """EMAIL_VERIFICATION=mandatory: only ever raised after a correct password."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Verify your email address first: we have sent you a link."
+    default_code = "email_not_verified"
+
+
+class InvalidOneTimeToken(ApiError):
+    """A used, expired, tampered or unknown one-time token (reset, verification, invitation)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This link is invalid or has expired."
+    default_code = "invalid_token"
+
+
 class TokenNotValid(ApiError):
     """Bad, expired, revoked or malformed token (same code simplejwt uses)."""
 

@@ -31,6 +31,7 @@ def test_me_returns_the_user_object_exactly(auth_client, user):
         "last_name": "Lovelace",
         "role": "owner",
         "tenant": {"id": str(user.tenant.id), "slug": "acme", "name": "Acme", "enabled_modules": ["crm"]},
+        "email_verified": False,
     }
 
 

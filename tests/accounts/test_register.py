@@ -8,7 +8,7 @@ from apps.tenants.models import Tenant
 from tests.factories import PASSWORD, UserFactory
 
 URL = "/api/auth/register/"
-USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant"}
+USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant", "email_verified"}
 TENANT_KEYS = {"id", "slug", "name", "enabled_modules"}
 
 

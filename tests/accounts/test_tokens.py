@@ -15,7 +15,7 @@ from tests.conftest import bearer
 from tests.factories import TenantFactory, UserFactory
 
 ACCESS_CLAIMS = {
-    "token_type", "exp", "iat", "jti", "user_id", "email", "tenant_id", "tenant_slug",
+    "token_type", "exp", "iat", "jti", "user_id", "email", "email_verified", "tenant_id", "tenant_slug",
     "enabled_modules", "iss", "aud",
 }
 REFRESH_CLAIMS = {"token_type", "exp", "iat", "jti", "user_id", "iss", "aud", "sid"}

@@ -9,7 +9,7 @@ from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 URL = "/api/tenants/current/members/"
-USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant"}
+USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant", "email_verified"}
 
 
 def client_for(user):

@@ -3,16 +3,24 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.serializers import MemberCreateInput, UserOutput
+from apps.accounts.serializers import AuthOutput, MemberCreateInput, UserOutput
+from apps.accounts.services import get_tokens_for_user
 from apps.core.client_ip import client_ip
-from apps.core.schema import errors
-from apps.tenants import selectors, services
+from apps.core.schema import ErrorOutput, errors
+from apps.tenants import selectors, services, throttles
 from apps.tenants.permissions import HasTenant, IsTenantAdmin
-from apps.tenants.serializers import MemberRoleInput, TenantOutput, TenantUpdateInput
+from apps.tenants.serializers import (
+    InvitationAcceptInput,
+    InvitationCreateInput,
+    InvitationOutput,
+    MemberRoleInput,
+    TenantOutput,
+    TenantUpdateInput,
+)
 
 TAG = "tenants"
 ADMIN_ONLY = [IsAuthenticated, HasTenant, IsTenantAdmin]
@@ -91,3 +99,75 @@ class MemberDetailView(APIView):
         services.member_remove(tenant=request.user.tenant, user_id=user_id, **_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+
+class InvitationsView(APIView):
+    """Invite someone by email, or list the tenant's pending invitations (owners and admins)."""
+
+    permission_classes = ADMIN_ONLY
+
+    def get_throttles(self):
+        return [throttles.InvitationSendThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(tags=[TAG], responses={200: InvitationOutput(many=True), **errors(401, 403, 404)})
+    def get(self, request):
+        return Response(InvitationOutput(selectors.invitation_list_pending(tenant=request.user.tenant), many=True).data)
+
+    @extend_schema(
+        tags=[TAG], request=InvitationCreateInput,
+        description="Sends an email with `INVITE_ACCEPT_URL`, `{token}` filled in. 400 `invalid` when the "
+        "email already has an account in a tenant or a pending invitation to this tenant.",
+        responses={201: InvitationOutput, **errors(
+            400, 401, 403, 404, 429, s403="permission_denied: a member caller, or role `owner`.",
+        )},
+    )
+    def post(self, request):
+        data = InvitationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(
+            tenant=request.user.tenant, invited_by=request.user, **data.validated_data, **_device(request)
+        )
+        return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailView(APIView):
+    """Delete a pending invitation: its link stops working at once."""
+
+    permission_classes = ADMIN_ONLY
+
+    @extend_schema(tags=[TAG], responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404, s404=NOT_YOURS)})
+    def delete(self, request, invitation_id):
+        services.invitation_revoke(tenant=request.user.tenant, invitation_id=invitation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptView(APIView):
+    """Accept an invitation: as a new account (token + password), or, with the Bearer token
+    of the invited address's account, as that account."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [throttles.InvitationAcceptThrottle]
+
+    @extend_schema(
+        tags=[TAG], request=InvitationAcceptInput,
+        description="Without a Bearer token: creates the account (201, `{user, access, refresh}`, "
+        "`email_verified` true). With the Bearer token of the invited address's account, which has no "
+        "tenant: 200 `user`, now in the tenant. 400 `invalid_token`: used, expired, deleted or unknown "
+        "token; 400 `invalid`: an account with that email exists and the caller is not logged in as it; "
+        "409 `already_in_tenant`.",
+        responses={
+            201: AuthOutput, 200: UserOutput,
+            409: OpenApiResponse(ErrorOutput, description="already_in_tenant: the account already belongs to a tenant."),
+            **errors(400, 401, 403, 429, s400="invalid_token: used, expired, deleted or unknown token; "
+                     "invalid: see `errors`.", s403="tenant_inactive: the inviting tenant is deactivated."),
+        },
+    )
+    def post(self, request):
+        data = InvitationAcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        if request.user.is_authenticated:
+            user = services.invitation_accept_existing_account(token=fields["token"], user=request.user, **_device(request))
+            return Response(UserOutput(user).data)
+        user = services.invitation_accept_new_account(**fields, **_device(request))
+        tokens = get_tokens_for_user(user, **_device(request))
+        return Response({"user": UserOutput(user).data, **tokens}, status=status.HTTP_201_CREATED)

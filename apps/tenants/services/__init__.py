@@ -3,6 +3,12 @@
 Dependencies run one way: tenants' services call accounts' (user_create, the session service),
 never the reverse, except the lazy `tenant_create` import of self-service registration.
 """
+from apps.tenants.services.invitations import (  # noqa: F401
+    invitation_accept_existing_account,
+    invitation_accept_new_account,
+    invitation_create,
+    invitation_revoke,
+)
 from apps.tenants.services.members import (  # noqa: F401
     member_create,
     member_detach,

@@ -99,7 +99,7 @@ class PermissionDenied(ApiError):
     default_code = "permission_denied"
 
 
-class InvitationTokenInvalid(ApiError):
+class InvitationTokenInvalid(InvalidOneTimeToken):
     """Used, expired, revoked (deleted) or unknown invitation token: all look the same."""
 
     default_detail = "This invitation link is invalid or has expired."

@@ -261,10 +261,13 @@ def test_accept_creates_the_account_in_the_tenant_with_the_invited_role(owner_cl
     assert set(body) == {"user", "access", "refresh"}
     assert body["user"]["email"] == "new@example.org"
     assert body["user"]["role"] == "admin"
+    assert body["user"]["email_verified"] is True
     assert (body["user"]["first_name"], body["user"]["last_name"]) == ("Grace", "Hopper")
     assert body["user"]["tenant"] == {"id": str(tenant.id), "slug": "acme", "name": "Acme", "enabled_modules": ["crm"]}
     claims = jwt.decode(body["access"], options={"verify_signature": False})
     assert (claims["tenant_id"], claims["tenant_slug"], claims["enabled_modules"]) == (str(tenant.id), "acme", ["crm"])
+    assert claims["email_verified"] is True
+    assert User.objects.get(email="new@example.org").email_verified
     assert bearer(body["access"]).get("/api/tenants/current/members/").status_code == 200  # admin rights
     login = api_client.post("/api/auth/login/", {"email": "new@example.org", "password": NEW_PASSWORD}, format="json")
     assert login.status_code == 200
@@ -360,6 +363,7 @@ def test_existing_account_without_tenant_accepts_with_its_bearer_token(owner_cli
     body = response.json()
     assert body["id"] == str(loner.id)
     assert body["role"] == "admin"
+    assert body["email_verified"] is True
     assert body["tenant"]["id"] == str(tenant.id)
     assert client.get("/api/tenants/current/").json()["slug"] == "acme"  # the same token now sees it
     assert SecurityEvent.objects.get(type="invitation_accepted").tenant_id == tenant.id

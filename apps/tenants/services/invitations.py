@@ -173,14 +173,6 @@ def _accept(invitation: Invitation, *, user: User, ip: str | None, user_agent: s
     logger.info("Invitation %s accepted by user %s (tenant %s)", invitation.id, user.id, invitation.tenant_id)
 
 
-def _mark_verified(user: User) -> list[str]:
-    """The invitation proved the address (fields to save; none before email_verified exists)."""
-    if hasattr(user, "email_verified"):
-        user.email_verified = True
-        return ["email_verified"]
-    return []
-
-
 @transaction.atomic
 def invitation_accept_new_account(
     *, token: str, password: str | None = None, first_name: str = "", last_name: str = "",
@@ -200,9 +192,8 @@ def invitation_accept_new_account(
         email=invitation.email, password=password, first_name=first_name, last_name=last_name,
         tenant=invitation.tenant, role=invitation.role,
     )
-    fields = _mark_verified(user)
-    if fields:
-        user.save(update_fields=fields)
+    user.email_verified = True  # the invitation proved the address
+    user.save(update_fields=["email_verified"])
     _accept(invitation, user=user, ip=ip, user_agent=user_agent)
     return user
 
@@ -224,6 +215,7 @@ def invitation_accept_existing_account(
     if member.tenant_id is not None:
         raise AlreadyInTenant()
     member.tenant, member.role = invitation.tenant, invitation.role
-    member.save(update_fields=["tenant", "role", *_mark_verified(member)])
+    member.email_verified = True  # the token reached this address
+    member.save(update_fields=["tenant", "role", "email_verified"])
     _accept(invitation, user=member, ip=ip, user_agent=user_agent)
     return member

@@ -42,6 +42,7 @@ def user_output(user: User) -> dict:
             "name": tenant.name,
             "enabled_modules": tenant.modules,
         },
+        "email_verified": user.email_verified,
     }
 
 

@@ -11,24 +11,11 @@ from apps.accounts.services import get_tokens_for_user
 from apps.audit.models import SecurityEvent
 from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
+from tests.tenants.conftest import client_for
 
 
 def url(user_id) -> str:
     return f"/api/tenants/current/members/{user_id}/"
-
-
-def client_for(user):
-    return bearer(get_tokens_for_user(user)["access"])
-
-
-@pytest.fixture
-def admin(tenant):
-    return UserFactory(email="admin@acme.io", tenant=tenant, role=Role.ADMIN)
-
-
-@pytest.fixture
-def member(tenant):
-    return UserFactory(email="member@acme.io", tenant=tenant, role=Role.MEMBER)
 
 
 @pytest.fixture
@@ -240,3 +227,15 @@ def test_admin_can_leave_by_removing_themselves(admin):
     assert client.delete(url(admin.id)).status_code == 204
     assert User.objects.get(pk=admin.pk).tenant_id is None
     assert client.get("/api/auth/me/").status_code == 401
+
+
+def test_tenant_event_list_keeps_the_removed_members_history(user, member):
+    client_for(user).patch(url(member.id), {"role": "admin"}, format="json")
+    client_for(user).delete(url(member.id))
+
+    response = client_for(user).get("/api/tenants/current/events/")
+
+    assert response.status_code == 200
+    mine = [(e["type"], e["user_id"]) for e in response.json()["results"] if e["user_id"] == str(member.id)]
+    assert ("member_removed", str(member.id)) in mine
+    assert ("member_role_changed", str(member.id)) in mine

@@ -15,6 +15,8 @@ REDACTED = "[REDACTED]"
 
 # Compact JWS/JWT: three base64url segments, the first of which starts with '{"' encoded.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+# A PEM private key (JWT_PRIVATE_KEY), whole or cut off: the base64 body is the secret.
+_PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s,;\"']+")
 # scheme://user:password@host -> scheme://user:[REDACTED]@host (and scheme://:password@host).
 # Up to the *last* "@" of the authority, as urlsplit reads it: a password with a raw "@"
@@ -36,7 +38,8 @@ def _configured_secrets() -> list[str]:
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        values = [settings.SECRET_KEY, getattr(settings, "JWT_SECRET_KEY", "")]
+        values = [settings.SECRET_KEY, getattr(settings, "JWT_SECRET_KEY", ""),
+                  *getattr(settings, "JWT_SECRET_KEY_FALLBACKS", [])]
     except ImproperlyConfigured:  # settings not configured yet (early start-up)
         return []
     return [v for v in values if isinstance(v, str) and len(v) >= 8]
@@ -47,6 +50,7 @@ def redact(text: str) -> str:
     for secret in _configured_secrets():
         if secret in text:
             text = text.replace(secret, REDACTED)
+    text = _PEM_PRIVATE.sub(REDACTED, text)
     text = _JWT.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)

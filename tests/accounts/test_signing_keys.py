@@ -411,3 +411,16 @@ def test_previous_public_keys_accept_one_line_escaped_pems_and_refuse_junk():
 
 def test_generated_rsa_keys_have_3072_bits():
     assert keys.generate_private_key("RS256").key_size == 3072
+
+
+def test_log_redaction_masks_private_keys_and_hmac_fallbacks(settings):
+    from apps.core.logging import redact
+
+    fallback = "old-hmac-key-" + uuid.uuid4().hex
+    settings.JWT_SECRET_KEY_FALLBACKS = [fallback]
+    private = key_pem("EdDSA")[0]
+    body = "".join(private.strip().splitlines()[1:-1])
+
+    masked = redact(f"config: {private} then {fallback} and a cut one {private[:60]}")
+
+    assert body not in masked and body[:20] not in masked and fallback not in masked

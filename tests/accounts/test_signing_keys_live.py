@@ -56,7 +56,9 @@ def verify_like_another_service(server, access: str) -> dict:
     URL, JWT_ISSUER and JWT_AUDIENCE."""
     client = jwt.PyJWKClient(f"{server.url}/.well-known/jwks.json")
     signing_key = client.get_signing_key_from_jwt(access)
-    claims = jwt.decode(access, signing_key, audience=AUDIENCE, issuer=ISSUER)
+    claims = jwt.decode(access, signing_key, algorithms=["EdDSA", "ES256", "RS256"],
+                        audience=AUDIENCE, issuer=ISSUER, leeway=5)
+    assert claims["token_type"] == "access"
     assert signing_key.algorithm_name == jwt.get_unverified_header(access)["alg"]
     with pytest.raises(jwt.InvalidAudienceError):  # the outside check is a real one
         jwt.decode(access, signing_key, audience="someone-else", issuer=ISSUER)

@@ -80,11 +80,15 @@ class LoginInput(serializers.Serializer):
 
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(required=False, help_text="Absent with `X-Auth-Transport: cookie` (it is in the cookie).")
 
 
 class AuthOutput(TokenPairOutput):
     user = UserOutput()
+
+
+class CsrfOutput(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send as the X-CSRFToken header, with the csrftoken cookie.")
 
 
 class RefreshInput(serializers.Serializer):

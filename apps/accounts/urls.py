@@ -6,6 +6,7 @@ urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="auth-register"),
     path("login/", views.LoginView.as_view(), name="auth-login"),
     path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    path("csrf/", views.CsrfView.as_view(), name="auth-csrf"),
     path("verify/", views.VerifyView.as_view(), name="auth-verify"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("logout-all/", views.LogoutAllView.as_view(), name="auth-logout-all"),

@@ -1,7 +1,11 @@
 """The /api/auth/ endpoints. Each view: validate input, call one service, serialize."""
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
+from django.middleware.csrf import get_token
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -9,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services, throttles
+from apps.accounts import selectors, services, throttles, transport
 from apps.accounts import serializers as s
 from apps.accounts.authentication import user_for_access_token
 from apps.accounts.keys import keyring
@@ -19,6 +23,9 @@ from apps.core.exceptions import TokenNotValid
 from apps.core.schema import errors
 
 TAG = "auth"
+# OpenAPI for endpoints that issue a pair (see apps/accounts/transport.py).
+CSRF_403 = "csrf_failed: cookie transport without a valid CSRF token and Origin."
+PAIR_PARAMETERS = [transport.TRANSPORT_PARAMETER, transport.set_cookie_header(200, 201)]
 
 
 def _session_id(request) -> str | None:
@@ -39,13 +46,16 @@ class RegisterView(PublicView):
 
     throttle_classes = [throttles.RegisterThrottle]
 
-    @extend_schema(tags=[TAG], request=s.RegisterInput, responses={201: s.AuthOutput, **errors(400, 429)})
+    @extend_schema(
+        tags=[TAG], request=s.RegisterInput, parameters=PAIR_PARAMETERS,
+        responses={201: s.AuthOutput, **errors(400, 403, 429, s403=CSRF_403)},
+    )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
         tokens = services.get_tokens_for_user(user, **_device(request))
-        return Response({"user": s.user_output(user), **tokens}, status=status.HTTP_201_CREATED)
+        return transport.pair_response(request, {"user": s.user_output(user), **tokens}, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicView):
@@ -53,12 +63,15 @@ class LoginView(PublicView):
 
     throttle_classes = [throttles.LoginIpThrottle, throttles.LoginEmailThrottle]
 
-    @extend_schema(tags=[TAG], request=s.LoginInput, responses={200: s.AuthOutput, **errors(400, 401, 403, 429)})
+    @extend_schema(
+        tags=[TAG], request=s.LoginInput, parameters=PAIR_PARAMETERS,
+        responses={200: s.AuthOutput, **errors(400, 401, 403, 429, s403=f"account_inactive, tenant_inactive; {CSRF_403}")},
+    )
     def post(self, request):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         user, tokens = services.user_login(**data.validated_data, **_device(request))
-        return Response({"user": s.user_output(user), **tokens})
+        return transport.pair_response(request, {"user": s.user_output(user), **tokens})
 
 
 class RefreshView(PublicView):
@@ -66,12 +79,17 @@ class RefreshView(PublicView):
 
     throttle_classes = [throttles.RefreshThrottle]
 
-    @extend_schema(tags=[TAG], request=s.RefreshInput, responses={200: s.TokenPairOutput, **errors(400, 401, 429)})
+    @extend_schema(
+        tags=[TAG], request=s.RefreshInput,
+        parameters=[*PAIR_PARAMETERS, transport.refresh_cookie_parameter()],
+        description="Cookie transport: the body may be empty; the token is read from the cookie "
+        "(a `refresh` in the body is ignored), and no cookie is 401 `not_authenticated`.",
+        responses={200: s.TokenPairOutput, **errors(400, 401, 403, 429, s403=CSRF_403)},
+    )
     def post(self, request):
-        data = s.RefreshInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        pair = services.session_rotate(refresh=data.validated_data["refresh"], **_device(request))
-        return Response({"access": pair.access, "refresh": pair.refresh})
+        refresh = transport.presented_refresh(request)
+        pair = services.session_rotate(refresh=refresh, **_device(request))
+        return transport.pair_response(request, {"access": pair.access, "refresh": pair.refresh})
 
 
 class VerifyView(PublicView):
@@ -95,14 +113,16 @@ class VerifyView(PublicView):
 class LogoutView(APIView):
     """Revoke the session behind the given refresh token (other sessions stay)."""
 
-    @extend_schema(tags=[TAG], request=s.RefreshInput, responses={205: None, **errors(400, 401)})
+    @extend_schema(
+        tags=[TAG], request=s.RefreshInput,
+        parameters=[transport.TRANSPORT_PARAMETER, transport.refresh_cookie_parameter(), transport.set_cookie_header(205)],
+        description="Cookie transport: no body needed; revokes the cookie's session and clears the "
+        "cookie (205 also when there is no cookie).",
+        responses={205: None, **errors(400, 401, 403, s403=CSRF_403)},
+    )
     def post(self, request):
-        data = s.RefreshInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.session_revoke_by_refresh(
-            user=request.user, refresh=data.validated_data["refresh"], **_device(request)
-        )
-        return Response(status=status.HTTP_205_RESET_CONTENT)
+        revoke = partial(services.session_revoke_by_refresh, user=request.user, **_device(request))
+        return transport.logout_response(request, revoke=revoke)
 
 
 class LogoutAllView(APIView):
@@ -127,14 +147,17 @@ class PasswordChangeView(APIView):
 
     throttle_classes = [throttles.PasswordChangeThrottle]
 
-    @extend_schema(tags=[TAG], request=s.PasswordChangeInput, responses={200: s.TokenPairOutput, **errors(400, 401, 429)})
+    @extend_schema(
+        tags=[TAG], request=s.PasswordChangeInput, parameters=PAIR_PARAMETERS,
+        responses={200: s.TokenPairOutput, **errors(400, 401, 403, 429, s403=CSRF_403)},
+    )
     def post(self, request):
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.user_change_password(
             user=request.user, session_id=_session_id(request), **data.validated_data, **_device(request)
         )
-        return Response(tokens)
+        return transport.pair_response(request, tokens)
 
 
 class SessionListView(APIView):
@@ -168,4 +191,14 @@ class JwksView(PublicView):
     def get(self, request):
         response = Response(keyring().jwks())
         response["Cache-Control"] = f"public, max-age={settings.JWKS_MAX_AGE_SECONDS}"
+        return response
+
+
+class CsrfView(PublicView):
+    """A CSRF token for the cookie transport: send it back as X-CSRFToken (sets `csrftoken` too)."""
+
+    @extend_schema(tags=[TAG], responses={200: s.CsrfOutput})
+    def get(self, request):
+        response = Response({"csrf_token": get_token(request)})
+        add_never_cache_headers(response)
         return response

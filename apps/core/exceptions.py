@@ -110,3 +110,20 @@ class AlreadyInTenant(ApiError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This account already belongs to a tenant."
     default_code = "already_in_tenant"
+
+
+class CsrfFailed(ApiError):
+    """A cookie-transport request failed Django's CSRF check (token or Origin/Referer)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "CSRF check failed."
+    default_code = "csrf_failed"
+
+
+class NotAuthenticated(ApiError):
+    """No credentials at all (e.g. cookie transport without a refresh cookie). Ours, not DRF's:
+    DRF turns its own NotAuthenticated into a 403 on views without authentication classes."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Authentication credentials were not provided."
+    default_code = "not_authenticated"

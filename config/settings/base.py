@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -86,6 +87,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Django's CSRF check for every unsafe `X-Auth-Transport: cookie` request (DRF views are
+    # csrf_exempt, so the line above skips them): apps/accounts/transport.py.
+    "apps.accounts.transport.CookieTransportCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -293,6 +297,36 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+# Browser clients (cookie transport, apps/accounts/transport.py): a listed origin may send
+# credentials (the refresh cookie) and the transport/CSRF headers; others get no ACAO at all.
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-auth-transport", "x-request-id")
+
+# --- Refresh cookie (cookie transport) ---------------------------------------------------------
+# `__Secure-` makes browsers refuse the cookie unless it is Secure and set over HTTPS; plain
+# `refresh` in DEBUG, where http://127.0.0.1 is the norm.
+REFRESH_COOKIE_NAME = env_str("REFRESH_COOKIE_NAME", default="refresh" if DEBUG else "__Secure-refresh")
+REFRESH_COOKIE_SECURE = env_bool("REFRESH_COOKIE_SECURE", default=not DEBUG)
+REFRESH_COOKIE_SAMESITE = (env_str("REFRESH_COOKIE_SAMESITE", default="Strict") or "").capitalize()
+REFRESH_COOKIE_DOMAIN = env_str("REFRESH_COOKIE_DOMAIN", default="") or None
+# A frontend on another site needs SameSite=None on the CSRF cookie as well.
+CSRF_COOKIE_SAMESITE = env_str("CSRF_COOKIE_SAMESITE", default="None" if REFRESH_COOKIE_SAMESITE == "None" else "Lax")
+
+
+def _check_refresh_cookie(name: str, *, secure: bool, samesite: str) -> None:
+    """Refuse settings a browser would silently ignore (the cookie would just never arrive)."""
+    if samesite not in ("Strict", "Lax", "None"):
+        raise ImproperlyConfigured("REFRESH_COOKIE_SAMESITE must be Strict, Lax or None.")
+    if not secure and name.startswith(("__Secure-", "__Host-")):
+        raise ImproperlyConfigured(
+            f"REFRESH_COOKIE_NAME={name} needs a Secure cookie: browsers drop it otherwise "
+            "(set REFRESH_COOKIE_SECURE=True, or another name)."
+        )
+    if not secure and samesite == "None":
+        raise ImproperlyConfigured("REFRESH_COOKIE_SAMESITE=None needs REFRESH_COOKIE_SECURE=True (HTTPS).")
+
+
+_check_refresh_cookie(REFRESH_COOKIE_NAME, secure=REFRESH_COOKIE_SECURE, samesite=REFRESH_COOKIE_SAMESITE)
 
 # --- Security (secure by default; every key overridable by its own name) -----------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -351,6 +385,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The reference browser client: /static/auth-client.js and /static/demo.html.
+STATICFILES_DIRS = [BASE_DIR / "frontend"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -25,7 +25,7 @@ def project(tmp_path_factory) -> Path:
     """The code only: no .env, no database, no logs of the working tree can leak in."""
     copy = tmp_path_factory.mktemp("project")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("apps", "config"):
+    for name in ("apps", "config", "frontend"):
         shutil.copytree(ROOT / name, copy / name, ignore=ignore)
     shutil.copy2(ROOT / "manage.py", copy / "manage.py")
     return copy

@@ -8,9 +8,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then, so a slow leak cannot grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, so a slow leak cannot grow without bound. Not too often: a
+# new worker imports the app again (~0.5 s of CPU) and answers its first requests slowly, and
+# at 2000 a busy worker was recycled every few seconds (see docs/PERFORMANCE.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 
 # A hostile 1 MB Bearer token must reach the app, which answers 401 JSON after a length check,
 # instead of gunicorn's HTML 400. Fewer header fields than the default 100 keep the worst-case

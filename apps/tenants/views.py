@@ -7,7 +7,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.serializers import AuthOutput, MemberCreateInput, UserOutput
+from apps.accounts import transport
+from apps.accounts.serializers import AuthOutput, MemberCreateInput, UserOutput, user_output
 from apps.accounts.services import get_tokens_for_user
 from apps.core.client_ip import client_ip
 from apps.core.schema import ErrorOutput, errors
@@ -153,12 +154,14 @@ class InvitationAcceptView(APIView):
         "`email_verified` true). With the Bearer token of the invited address's account, which has no "
         "tenant: 200 `user`, now in the tenant. 400 `invalid_token`: used, expired, deleted or unknown "
         "token; 400 `invalid`: an account with that email exists and the caller is not logged in as it; "
-        "409 `already_in_tenant`.",
+        "409 `already_in_tenant`. The new-account answer supports the cookie transport as register does.",
+        parameters=[transport.TRANSPORT_PARAMETER, transport.set_cookie_header(201)],
         responses={
             201: AuthOutput, 200: UserOutput,
             409: OpenApiResponse(ErrorOutput, description="already_in_tenant: the account already belongs to a tenant."),
             **errors(400, 401, 403, 429, s400="invalid_token: used, expired, deleted or unknown token; "
-                     "invalid: see `errors`.", s403="tenant_inactive: the inviting tenant is deactivated."),
+                     "invalid: see `errors`.", s403="tenant_inactive: the inviting tenant is deactivated; csrf_failed: "
+                     "cookie transport without a valid CSRF token and Origin."),
         },
     )
     def post(self, request):
@@ -170,4 +173,4 @@ class InvitationAcceptView(APIView):
             return Response(UserOutput(user).data)
         user = services.invitation_accept_new_account(**fields, **_device(request))
         tokens = get_tokens_for_user(user, **_device(request))
-        return Response({"user": UserOutput(user).data, **tokens}, status=status.HTTP_201_CREATED)
+        return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)

@@ -417,3 +417,39 @@ def test_defaults_of_the_accept_url_and_ttl():
 
     assert base.INVITE_ACCEPT_URL == "http://localhost:3000/accept-invite?token={token}"
     assert base.INVITATION_TTL_SECONDS == 604800
+
+
+# --- accept: cookie transport (as register) ---------------------------------------------------
+def test_accept_in_cookie_transport_puts_the_refresh_token_in_the_cookie(owner_client, inbox):
+    from tests.accounts.test_cookie_transport import COOKIE, Browser
+
+    invite(owner_client, "new@example.org")
+    browser = Browser()
+
+    response = browser.post(ACCEPT, {"token": inbox.token_for("new@example.org"), "password": NEW_PASSWORD}, bearer_token=False)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {"user", "access"}
+    assert body["user"]["role"] == "member" and body["user"]["email_verified"] is True
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["path"] == "/api/auth/" and int(cookie["max-age"]) > 0
+    assert cookie.value
+    refreshed = browser.refresh(data={})
+    assert refreshed.status_code == 200, refreshed.content
+    assert set(refreshed.json()) == {"access"}
+
+
+def test_accept_in_cookie_transport_without_csrf_is_403_and_uses_nothing_up(owner_client, inbox):
+    from tests.accounts.test_cookie_transport import Browser
+
+    invite(owner_client, "new@example.org")
+    token = inbox.token_for("new@example.org")
+    browser = Browser()
+    browser.fetch_csrf()
+
+    response = browser.post(ACCEPT, {"token": token, "password": NEW_PASSWORD}, csrf=False, bearer_token=False)
+
+    assert_error(response, 403, "csrf_failed")
+    assert not User.objects.filter(email="new@example.org").exists()
+    assert browser.post(ACCEPT, {"token": token, "password": NEW_PASSWORD}, bearer_token=False).status_code == 201

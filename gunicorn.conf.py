@@ -31,7 +31,7 @@ def post_worker_init(worker):
     start, so mail kept across a restart goes out without waiting for a first request."""
     from django.conf import settings
 
-    if settings.MAIL_DELIVERY_IN_WEB:
+    if getattr(settings, "MAIL_DELIVERY_IN_WEB", False):  # bench/stock and bench/floor have no mail
         from apps.core.mail import delivery_thread_ensure_started
 
         delivery_thread_ensure_started()

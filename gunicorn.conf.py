@@ -1,6 +1,8 @@
 """gunicorn settings: `gunicorn config.wsgi:application` picks this file up by itself."""
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
@@ -35,3 +37,25 @@ def post_worker_init(worker):
         from apps.core.mail import delivery_thread_ensure_started
 
         delivery_thread_ensure_started()
+
+# --- Prometheus multiprocess mode (contract: /metrics sums every worker) ------------------------
+# prometheus-client picks its storage when the app is imported, so the directory must be in
+# the environment before any worker loads the app: set here, in the master, and inherited.
+# Each gunicorn master gets a directory of its own unless the operator names one.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authsvc-prometheus-")
+
+
+def on_starting(server):
+    """Once per master start (not on HUP reload): wipe figures a previous run left behind,
+    which would otherwise be added to this run's."""
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A dead worker's counters stay in the sums; its live gauges (redis_circuit_open) go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from apps.accounts.views import JwksView
 from apps.audit.views import MyEventListView, TenantEventListView
 from apps.core import health
+from apps.core.metrics_view import metrics_view
 from apps.core.views import not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", health.health, name="health"),
     re_path(r"^health/live/?$", health.live, name="health-live"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/auth/events/", MyEventListView.as_view(), name="auth-events"),
     path("api/tenants/current/events/", TenantEventListView.as_view(), name="tenant-events"),
     path("api/auth/", include("apps.accounts.urls")),

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from apps.core import metrics
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -39,6 +41,7 @@ class RedisGateway:
     def reset(self) -> None:
         with self._lock:
             self._open_until, self._is_open, self._probing = 0.0, False, False
+        metrics.redis_circuit_open.set(0)
 
     @property
     def configured(self) -> bool:
@@ -65,6 +68,7 @@ class RedisGateway:
             was_open = self._is_open
             self._is_open, self._probing = True, False
             self._open_until = time.monotonic() + settings.REDIS_CIRCUIT_COOLDOWN_SECONDS
+        metrics.redis_circuit_open.set(1)
         if not was_open:
             # The class name only: redis-py messages can include the address.
             logger.warning(
@@ -78,6 +82,7 @@ class RedisGateway:
         with self._lock:
             was_open = self._is_open
             self._is_open, self._probing = False, False
+        metrics.redis_circuit_open.set(0)
         if was_open:
             logger.info("Redis available again; fast path restored")
 

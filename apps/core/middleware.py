@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
-from apps.core import request_id
+from apps.core import metrics, request_id
 from apps.core.exception_handler import json_error_response, wants_json
 
 logger = logging.getLogger("apps.access")
@@ -37,6 +38,37 @@ class RequestIdMiddleware:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+
+class MetricsMiddleware:
+    """http_requests_total{view,method,status} and http_request_duration_seconds{view,method}.
+
+    `view` is the URL name (the route, never the raw path, so ids in paths do not multiply
+    series); a request no named route matches is `unmatched`. Requests answered before URL
+    resolution (health checks, HTTPS redirects) are resolved here to find their name.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        view, method = self._view_name(request), metrics.method_label(request.method)
+        metrics.http_requests_total.labels(view=view, method=method, status=str(response.status_code)).inc()
+        metrics.http_request_duration_seconds.labels(view=view, method=method).observe(elapsed)
+        return response
+
+    @staticmethod
+    def _view_name(request: HttpRequest) -> str:
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return metrics.UNMATCHED_VIEW
+        return match.url_name or metrics.UNMATCHED_VIEW
 
 
 class JsonErrorMiddleware:

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response, including those of the middleware below, gets X-Request-ID.
     "apps.core.middleware.RequestIdMiddleware",
+    # Counts every response, health checks and redirects included (contract: "Metrics").
+    "apps.core.middleware.MetricsMiddleware",
     # Before host validation and the HTTPS redirect: platform health checkers use plain
     # HTTP and the container's own address.
     "apps.core.middleware.HealthCheckMiddleware",
@@ -411,3 +413,5 @@ LOGGING = build_logging(
 # --- Observability (security events, metrics) ---------------------------------------------------
 # Security events are kept this long, then pruned (with sessions: from login and prune_sessions).
 SECURITY_EVENT_RETENTION_DAYS = env_int("SECURITY_EVENT_RETENTION_DAYS", default=90)
+# Bearer token for GET /metrics; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", default="") or ""

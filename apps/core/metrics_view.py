@@ -1,0 +1,81 @@
+"""GET /metrics: Prometheus text exposition of this instance (contract: "Metrics").
+
+Guarantees, and why
+-------------------
+- Under gunicorn every worker writes its figures to PROMETHEUS_MULTIPROC_DIR (set up in
+  gunicorn.conf.py) and a scrape reads them all through `MultiProcessCollector`: whichever
+  worker answers, the figures are the sum (counters, histograms) or the live maximum
+  (`redis_circuit_open`) over every worker. A per-worker registry would show one worker.
+- Without that directory (runserver, tests) the figures are this process's.
+- `METRICS_TOKEN` unset: 404, as if the endpoint did not exist. Set: only
+  `Authorization: Bearer <METRICS_TOKEN>` gets in (401 otherwise), compared in constant time.
+  Like /api/, it follows the HTTPS redirect in production (not exempt like /health).
+- `mail_queue_pending` is read from the database at scrape time, so it is right even when no
+  worker sent anything lately; a failure to read it is logged and leaves the last value.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from apps.core import metrics
+from apps.core.cache import gateway
+
+logger = logging.getLogger(__name__)
+
+
+def _authorized(request: HttpRequest, expected: str) -> bool:
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented:
+        return False
+    return hmac.compare_digest(presented.strip().encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def _refresh_scrape_time_gauges() -> None:
+    metrics.redis_circuit_open.set(1 if gateway.circuit_open else 0)
+    try:
+        from apps.core.mail import mail_pending_count  # the outbound mail queue, when present
+    except ImportError:
+        return
+    try:
+        metrics.mail_queue_pending.set(mail_pending_count())
+    except Exception:  # a scrape must still answer with the other figures
+        logger.exception("Could not read the mail queue length for /metrics")
+
+
+def _exposition() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+@csrf_exempt
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of this instance, for a scraper holding METRICS_TOKEN."""
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    if not _authorized(request, expected):
+        response = JsonResponse(
+            {"detail": "A valid metrics bearer token is required.", "code": "not_authenticated"}, status=401
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse({"detail": "Method not allowed.", "code": "method_not_allowed"}, status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    _refresh_scrape_time_gauges()
+    return HttpResponse(_exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -29,6 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from apps.core import metrics
 from apps.core.cache import gateway
+from apps.core.mail import mail_pending_count
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,6 @@ def _authorized(request: HttpRequest, expected: str) -> bool:
 
 def _refresh_scrape_time_gauges() -> None:
     metrics.redis_circuit_open.set(1 if gateway.circuit_open else 0)
-    try:
-        from apps.core.mail import mail_pending_count  # the outbound mail queue, when present
-    except ImportError:
-        return
     try:
         metrics.mail_queue_pending.set(mail_pending_count())
     except Exception:  # a scrape must still answer with the other figures

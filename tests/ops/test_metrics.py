@@ -210,3 +210,12 @@ def test_gunicorn_wipes_the_metrics_directory_at_start(tmp_path):
         response = requests.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
         assert response.status_code == 200
         assert not (multiproc / "counter_999999.db").exists()
+
+
+def test_mail_queue_pending_is_read_from_the_database_at_scrape(db, metrics_token):
+    from apps.core.mail import mail_queue
+
+    for n in range(3):
+        mail_queue(to=f"r{n}@example.com", subject="hello", body="body")
+
+    assert parse(scrape().content.decode(), "mail_queue_pending") == 3

@@ -20,9 +20,19 @@ def build_logging(
     max_bytes: int = 10 * 1024 * 1024,
     backup_count: int = 5,
     to_stdout: bool = False,
+    log_format: str = "text",
 ) -> dict[str, Any]:
-    """Return a dictConfig: error.log, info.log, and debug.log only when `debug`."""
+    """Return a dictConfig: error.log, info.log, and debug.log only when `debug`.
+
+    `log_format="json"`: every line also goes to stdout as one JSON object (whatever
+    `to_stdout` says); the files keep the text format.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
+    # Both exist from start-up, before anything is logged: `tail -f logs/error.log` on a
+    # fresh deploy must not fail (the handlers open their files lazily).
+    for name in ("error.log", "info.log"):
+        (log_dir / name).touch(exist_ok=True)
+    json_stdout = log_format == "json"
 
     def rotating(filename: str, handler_level: str) -> dict[str, Any]:
         return {
@@ -42,12 +52,12 @@ def build_logging(
     }
     if debug:
         handlers["debug_file"] = rotating("debug.log", "DEBUG")
-    if to_stdout:
+    if to_stdout or json_stdout:
         handlers["stdout"] = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "level": "DEBUG" if debug else level,
-            "formatter": "line",
+            "formatter": "json" if json_stdout else "line",
             "filters": ["request_id", "redact"],
         }
 
@@ -59,7 +69,10 @@ def build_logging(
             "request_id": {"()": "apps.core.logging.RequestIdFilter"},
             "redact": {"()": "apps.core.logging.RedactingFilter"},
         },
-        "formatters": {"line": {"format": LINE_FORMAT}},
+        "formatters": {
+            "line": {"format": LINE_FORMAT},
+            "json": {"()": "apps.core.logging.JsonLineFormatter"},
+        },
         "handlers": handlers,
         "root": {"handlers": list(handlers), "level": root_level},
         "loggers": {

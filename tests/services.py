@@ -227,10 +227,13 @@ def _run_manage(args: list[str], env: dict) -> None:
 
 
 @contextmanager
-def live_server(*, workers: int = 2, migrate: bool = True, **overrides: str) -> Iterator[LiveServer]:
+def live_server(
+    *, workers: int = 2, migrate: bool = True, stdout_path: str | None = None, **overrides: str,
+) -> Iterator[LiveServer]:
     """gunicorn serving the app on a free port, production-like settings plus `overrides`.
 
     Without DATABASE_URL in `overrides`, the server gets a scratch database of its own.
+    `stdout_path`: the server's stdout goes to that file (else nowhere).
     """
     with _database_for(overrides) as database_url:
         log_dir = tempfile.mkdtemp(prefix="authsvc-live-logs-")
@@ -245,11 +248,14 @@ def live_server(*, workers: int = 2, migrate: bool = True, **overrides: str) -> 
         }
         if migrate:
             _run_manage(["migrate", "--noinput"], env)
-        with open(Path(log_dir) / "gunicorn.err", "w") as errors:  # the child keeps its own handle
+        with (
+            open(Path(log_dir) / "gunicorn.err", "w") as errors,  # the child keeps its own handles
+            open(stdout_path or os.devnull, "w") as out,
+        ):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
                  "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True,
+                cwd=ROOT, env=env, stdout=out, stderr=errors, start_new_session=True,
             )
         try:
             if not wait_until(lambda: port_open("127.0.0.1", port), timeout=30):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from datetime import UTC, datetime
 
 from apps.core import request_id
 
@@ -93,3 +94,53 @@ class RedactingFilter(logging.Filter):
             record.stack_info = redact(record.stack_info)
         record._redacted = True
         return True
+
+
+# --- LOG_FORMAT=json ------------------------------------------------------------------------
+def _json_formatter_base() -> type[logging.Formatter]:
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter
+
+
+class JsonLineFormatter(_json_formatter_base()):  # type: ignore[misc]
+    """One JSON object per line for log platforms (contract: LOG_FORMAT=json), built on
+    python-json-logger: `level`, `time` (ISO 8601 UTC), `logger`, `function`, `request_id`
+    (null outside a request), `message`, `exception` (the traceback text, for errors) and any
+    `extra` fields.
+
+    Secrets: the message and traceback come from the RedactingFilter (which runs first, on the
+    handler); the library's own traceback rendering is not used, because it would read the
+    unredacted exception again. Django's `request` extra is dropped (its repr holds the query
+    string), and other string extras are redacted too.
+    """
+
+    _CORE = ("level", "time", "logger", "function", "request_id", "message")
+
+    def __init__(self, *args, **kwargs) -> None:
+        from pythonjsonlogger.core import RESERVED_ATTRS
+
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request", "request_id", "_redacted"])
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, log_data: dict, record: logging.LogRecord, message_dict: dict) -> None:
+        message_dict.pop("exc_info", None)
+        message_dict.pop("stack_info", None)
+        log_data.update(
+            level=record.levelname,
+            time=datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            logger=record.name,
+            function=record.funcName,
+            request_id=getattr(getattr(record, "request", None), "request_id", None) or request_id.get(),
+            message=record.getMessage(),
+        )
+        super().add_fields(log_data, record, message_dict)
+        for key, value in list(log_data.items()):
+            if key not in self._CORE and isinstance(value, str):
+                log_data[key] = redact(value)
+        if record.exc_info and not record.exc_text:  # no RedactingFilter on this handler
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        if record.exc_text:
+            log_data["exception"] = record.exc_text
+        if record.stack_info:
+            log_data["stack_info"] = record.stack_info

@@ -400,6 +400,9 @@ STORAGES = {
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_DIR = BASE_DIR / Path(env_str("LOG_DIR", default="logs"))  # an absolute LOG_DIR wins
+LOG_FORMAT = env_str("LOG_FORMAT", default="text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = build_logging(
     log_dir=LOG_DIR,
     debug=DEBUG,
@@ -407,6 +410,7 @@ LOGGING = build_logging(
     max_bytes=env_int("LOG_MAX_BYTES", default=10 * 1024 * 1024),
     backup_count=env_int("LOG_BACKUP_COUNT", default=5),
     to_stdout=env_bool("LOG_TO_STDOUT", default=False),
+    log_format=LOG_FORMAT,
 )
 
 

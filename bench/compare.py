@@ -294,9 +294,9 @@ class Bench:
                     "BENCH_HEADERS": f"{PROXY_HEADERS}\nContent-Type: application/json"}
         raise ValueError(scenario)
 
-    def login_access(self, target: str) -> str:
+    def login_access(self, target: str, *, ours: bool | None = None) -> str:
         t = self.targets[target]
-        if target == "ours":
+        if ours or (ours is None and target == "ours"):
             path, body = "/api/auth/login/", {"email": EMAIL, "password": PASSWORD}
         else:
             path, body = "/api/token/", {"username": EMAIL, "password": PASSWORD}

@@ -216,13 +216,15 @@ def _locked_session(session_id: str) -> RefreshSession | None:
     if pk is None:
         return None
     # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the tenant join.
-    return (
-        RefreshSession.objects.select_for_update(of=("self",))
-        .select_related("user", "user__tenant")
-        .filter(pk=pk)
-        .order_by()  # a primary-key lookup needs no ORDER BY (the model's default ordering)
-        .first()
-    )
+    # .get(): .first() orders an unordered queryset by pk, an ORDER BY to compile and run.
+    try:
+        return (
+            RefreshSession.objects.select_for_update(of=("self",))
+            .select_related("user", "user__tenant")
+            .get(pk=pk)
+        )
+    except RefreshSession.DoesNotExist:
+        return None
 
 
 # --- verify ---------------------------------------------------------------------------------

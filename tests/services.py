@@ -228,12 +228,14 @@ def _run_manage(args: list[str], env: dict) -> None:
 
 @contextmanager
 def live_server(
-    *, workers: int = 2, migrate: bool = True, stdout_path: str | None = None, **overrides: str,
+    *, workers: int = 2, migrate: bool = True, stdout_path: str | None = None,
+    gunicorn_args: tuple[str, ...] = (), **overrides: str,
 ) -> Iterator[LiveServer]:
     """gunicorn serving the app on a free port, production-like settings plus `overrides`.
 
     Without DATABASE_URL in `overrides`, the server gets a scratch database of its own.
-    `stdout_path`: the server's stdout goes to that file (else nowhere).
+    `stdout_path`: the server's stdout goes to that file (else nowhere). `gunicorn_args` are
+    added to gunicorn's command line (with `--certfile`, the URL is https://).
     """
     with _database_for(overrides) as database_url:
         log_dir = tempfile.mkdtemp(prefix="authsvc-live-logs-")
@@ -254,13 +256,14 @@ def live_server(
         ):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                 "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"],
+                 "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30", *gunicorn_args],
                 cwd=ROOT, env=env, stdout=out, stderr=errors, start_new_session=True,
             )
         try:
             if not wait_until(lambda: port_open("127.0.0.1", port), timeout=30):
                 raise RuntimeError("gunicorn did not start: " + (Path(log_dir) / "gunicorn.err").read_text())
-            yield LiveServer(f"http://127.0.0.1:{port}", proc, log_dir, env)
+            scheme = "https" if "--certfile" in gunicorn_args else "http"
+            yield LiveServer(f"{scheme}://127.0.0.1:{port}", proc, log_dir, env)
         finally:
             terminate(proc)
             shutil.rmtree(log_dir, ignore_errors=True)

@@ -137,13 +137,15 @@ def pair_response(request: Request, data: Mapping[str, Any], *, status: int = 20
     """The answer for an endpoint that issues a token pair.
 
     `data` is the header-transport body, with `refresh` in it. Cookie transport: the same
-    body without the `refresh` key, and that token in the refresh cookie. Both transports
+    body without the `refresh` key, and that token in the refresh cookie (a body with no
+    `refresh`, e.g. a registration that must verify its email first, sets none). Both transports
     get `Cache-Control: no-store` (RFC 6749 section 5.1: token responses are never cached).
     """
     if uses_cookie(request):
         body = {key: value for key, value in data.items() if key != "refresh"}
         response = Response(body, status=status)
-        set_refresh_cookie(response, data["refresh"])
+        if data.get("refresh"):
+            set_refresh_cookie(response, data["refresh"])
     else:
         response = Response(dict(data), status=status)
     add_never_cache_headers(response)

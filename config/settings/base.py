@@ -386,7 +386,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = BASE_DIR / Path(env_str("STATIC_ROOT", default="staticfiles"))  # an absolute one wins
 # The reference browser client: /static/auth-client.js and /static/demo.html.
 STATICFILES_DIRS = [BASE_DIR / "frontend"]
 STORAGES = {

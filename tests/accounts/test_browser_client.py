@@ -8,8 +8,12 @@ under CI=true they fail instead.
 """
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.services import live_server, unavailable
+from tests.services import PROD_LIKE_ENV, ROOT, live_server, unavailable
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -195,3 +199,76 @@ def test_a_wrong_password_shows_the_error_and_stays_logged_out(page, account):
     assert "invalid_credentials" in page.text_content("#status")
     assert page.get_attribute("body", "data-state") == "logged-out"
     assert refresh_cookie(page) is None
+
+
+# --- production settings, over HTTPS ----------------------------------------------------------
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 (the browser context ignores that nobody signed it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory):
+    """DEBUG=False with every production default (__Secure-refresh, Secure cookies, HTTPS
+    redirect, collectstatic + whitenoise's manifest storage), gunicorn speaking TLS itself."""
+    folder = tmp_path_factory.mktemp("https")
+    cert, key = self_signed_certificate(folder)
+    env = {"STATIC_ROOT": str(folder / "static"), "SECURE_SSL_REDIRECT": "True"}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", "-i", "admin", "-i", "drf_spectacular_sidecar",
+         "-i", "rest_framework"],
+        cwd=ROOT, check=True, timeout=120, capture_output=True,
+        env={**os.environ, **PROD_LIKE_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.base", **env},
+    )
+    with live_server(workers=2, gunicorn_args=("--certfile", str(cert), "--keyfile", str(key)), **env) as live:
+        yield live
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # our self-signed cert
+def test_with_production_settings_over_https_the_secure_cookie_logs_in_survives_reload_and_logs_out(
+    browser, https_server, tmp_path,
+):
+    email = f"tls-{uuid.uuid4().hex[:10]}@example.com"
+    created = requests.post(f"{https_server.url}/api/auth/register/", json={"email": email, "password": PASSWORD},
+                            timeout=15, verify=False)
+    assert created.status_code == 201, created.text
+    context = browser.new_context(base_url=https_server.url, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.traffic = Traffic(page)
+        log_in(page, {"email": email})
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert "refresh" not in cookies
+        cookie = cookies["__Secure-refresh"]
+        assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/api/auth/"
+        assert cookies["csrftoken"]["secure"]
+        page.reload()
+        page.wait_for_selector("body[data-state=logged-in]")
+        assert page.text_content("#me-email") == email
+        page.screenshot(path=str(tmp_path / "https-logged-in.png"), full_page=True)
+        page.click("#logout")
+        page.wait_for_selector("body[data-state=logged-out]")
+        assert "__Secure-refresh" not in {c["name"] for c in context.cookies()}
+        assert page.traffic.to("/api/auth/logout/", "POST") == [205]
+    finally:
+        context.close()

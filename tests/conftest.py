@@ -120,3 +120,34 @@ def bearer(access: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
+
+
+# --- Mail -------------------------------------------------------------------------------------
+def point_smtp(settings, port: int) -> None:
+    """The app's mail goes to a plain SMTP server on 127.0.0.1:port, 1 s per attempt."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 1
+    settings.DEFAULT_FROM_EMAIL = "no-reply@authsvc.test"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) for this test, and the app pointed at it. Mail is handed
+    over when the test calls `deliver()` (the delivery thread is off in tests)."""
+    with services.smtp_server() as server:
+        point_smtp(settings, server.port)
+        yield server
+
+
+@pytest.fixture
+def deliver():
+    """deliver() -> the messages received by the `smtp` server after one delivery pass."""
+    from apps.core import mail
+
+    def run() -> int:
+        return mail.mail_deliver_due()
+
+    return run

@@ -121,11 +121,12 @@ def shared_redis_url() -> str:
 
 
 @contextmanager
-def black_hole() -> Iterator[int]:
-    """A port that accepts TCP connections and never sends a byte (a hung Redis)."""
+def black_hole(port: int = 0) -> Iterator[int]:
+    """A port that accepts TCP connections and never sends a byte (a hung Redis or SMTP
+    server); a free one unless `port` is given."""
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
+    server.bind(("127.0.0.1", port))
     server.listen(128)
     server.settimeout(0.2)
     stop = threading.Event()

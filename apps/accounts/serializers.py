@@ -104,6 +104,28 @@ class PasswordChangeInput(serializers.Serializer):
     new_password = PasswordField()
 
 
+class PasswordResetInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = PasswordField()
+
+
+class EmailVerifyInput(serializers.Serializer):
+    token = serializers.CharField(max_length=256)
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class UserOnlyOutput(serializers.Serializer):
+    user = UserOutput()
+
+
 class SessionOutput(serializers.ModelSerializer):
     current = serializers.SerializerMethodField()
 

@@ -15,14 +15,38 @@ class LoginIpThrottle(ClientIpThrottle):
     scope = "login_ip"
 
 
-class LoginEmailThrottle(WindowThrottle):
-    """Per target account, whatever address the attempts come from."""
-
-    scope = "login_email"
+class EmailThrottle(WindowThrottle):
+    """Per target account (the body's `email`), whatever address the attempts come from."""
 
     def get_ident(self, request, view) -> str | None:
         email = request.data.get("email") if hasattr(request.data, "get") else None
         return normalize_email(email) if isinstance(email, str) and email.strip() else None
+
+
+class LoginEmailThrottle(EmailThrottle):
+    """Failed logins per account (wrong password, inactive, unverified; contract "Errors"):
+    the view records each failure; a correct login never counts."""
+
+    scope = "login_email"
+    count_every_attempt = False
+
+
+class PasswordResetIpThrottle(ClientIpThrottle):
+    scope = "password_reset_ip"
+
+
+class PasswordResetEmailThrottle(EmailThrottle):
+    """Reset requests per email, counted whether or not the account exists (same answer)."""
+
+    scope = "password_reset_email"
+
+
+class PasswordResetConfirmThrottle(ClientIpThrottle):
+    scope = "password_reset_confirm"
+
+
+class EmailVerifyThrottle(ClientIpThrottle):
+    scope = "email_verify"
 
 
 class RegisterThrottle(ClientIpThrottle):
@@ -33,9 +57,15 @@ class RefreshThrottle(ClientIpThrottle):
     scope = "refresh"
 
 
-class PasswordChangeThrottle(WindowThrottle):
-    scope = "password_change"
-
+class UserThrottle(WindowThrottle):
     def get_ident(self, request, view) -> str | None:
         user = getattr(request, "user", None)
         return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+class PasswordChangeThrottle(UserThrottle):
+    scope = "password_change"
+
+
+class EmailVerifyResendThrottle(UserThrottle):
+    scope = "email_verify_resend"

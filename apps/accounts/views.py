@@ -26,6 +26,8 @@ TAG = "auth"
 # OpenAPI for endpoints that issue a pair (see apps/accounts/transport.py).
 CSRF_403 = "csrf_failed: cookie transport without a valid CSRF token and Origin."
 PAIR_PARAMETERS = [transport.TRANSPORT_PARAMETER, transport.set_cookie_header(200, 201)]
+RESET_REQUESTED = "If an active account uses this address, a link to reset its password is on its way."
+VERIFY_RESENT = "If your address is not verified yet, a new verification link is on its way."
 
 
 def _session_id(request) -> str | None:
@@ -48,12 +50,17 @@ class RegisterView(PublicView):
 
     @extend_schema(
         tags=[TAG], request=s.RegisterInput, parameters=PAIR_PARAMETERS,
-        responses={201: s.AuthOutput, **errors(400, 403, 429, s403=CSRF_403)},
+        responses={201: OpenApiResponse(s.AuthOutput, description=(
+            "`{user, access, refresh}`; with EMAIL_VERIFICATION=mandatory only `{user}` (no "
+            "tokens until the address is verified). A verification email is sent either way."
+        )), **errors(400, 403, 429, s403=CSRF_403)},
     )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
+        if settings.EMAIL_VERIFICATION == "mandatory":
+            return Response({"user": s.user_output(user)}, status=status.HTTP_201_CREATED)
         tokens = services.get_tokens_for_user(user, **_device(request))
         return transport.pair_response(request, {"user": s.user_output(user), **tokens}, status=status.HTTP_201_CREATED)
 
@@ -65,12 +72,19 @@ class LoginView(PublicView):
 
     @extend_schema(
         tags=[TAG], request=s.LoginInput, parameters=PAIR_PARAMETERS,
-        responses={200: s.AuthOutput, **errors(400, 401, 403, 429, s403=f"account_inactive, tenant_inactive; {CSRF_403}")},
+        responses={200: s.AuthOutput, **errors(400, 401, 403, 429, s403=(
+            "account_inactive, tenant_inactive, or email_not_verified (EMAIL_VERIFICATION=mandatory; "
+            f"only after a correct password, and the verification email is sent again); {CSRF_403}"
+        ))},
     )
     def post(self, request):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user, tokens = services.user_login(**data.validated_data, **_device(request))
+        try:
+            user, tokens = services.user_login(**data.validated_data, **_device(request))
+        except services.LOGIN_FAILURES:
+            throttles.LoginEmailThrottle().record_failure(request, self)  # failures only
+            raise
         return transport.pair_response(request, {"user": s.user_output(user), **tokens})
 
 
@@ -158,6 +172,62 @@ class PasswordChangeView(APIView):
             user=request.user, session_id=_session_id(request), **data.validated_data, **_device(request)
         )
         return transport.pair_response(request, tokens)
+
+
+class PasswordResetView(PublicView):
+    """Email a password-reset link, if an active account uses this address (same answer either way)."""
+
+    throttle_classes = [throttles.PasswordResetIpThrottle, throttles.PasswordResetEmailThrottle]
+
+    @extend_schema(tags=[TAG], request=s.PasswordResetInput, responses={202: s.DetailOutput, **errors(400, 429)})
+    def post(self, request):
+        data = s.PasswordResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"], **_device(request))
+        return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicView):
+    """Set a new password with the uid and token of a reset link; every session is revoked."""
+
+    throttle_classes = [throttles.PasswordResetConfirmThrottle]
+
+    @extend_schema(tags=[TAG], request=s.PasswordResetConfirmInput, responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{}`: password changed, every session revoked."),
+        **errors(400, 429, s400="invalid_token: the link is used, expired or wrong; invalid: see "
+                 "`errors.new_password` (a refused password does not use the link up)."),
+    })
+    def post(self, request):
+        data = s.PasswordResetConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data, **_device(request))
+        return Response({})
+
+
+class EmailVerifyView(PublicView):
+    """Verify the email address with the token of a verification link."""
+
+    throttle_classes = [throttles.EmailVerifyThrottle]
+
+    @extend_schema(tags=[TAG], request=s.EmailVerifyInput, responses={
+        200: s.UserOutput, **errors(400, 429, s400="invalid_token: the link is used, expired or wrong; invalid: no token."),
+    })
+    def post(self, request):
+        data = s.EmailVerifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.email_verify(token=data.validated_data["token"], **_device(request))
+        return Response(s.user_output(user))
+
+
+class EmailVerifyResendView(APIView):
+    """Send the caller a new verification link (nothing if already verified)."""
+
+    throttle_classes = [throttles.EmailVerifyResendThrottle]
+
+    @extend_schema(tags=[TAG], request=None, responses={202: s.DetailOutput, **errors(401, 429)})
+    def post(self, request):
+        services.email_verification_resend(user=request.user)
+        return Response({"detail": VERIFY_RESENT}, status=status.HTTP_202_ACCEPTED)
 
 
 class SessionListView(APIView):

@@ -272,6 +272,12 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", default="10/hour"),
         "refresh": env_str("THROTTLE_REFRESH", default="60/min"),
         "password_change": env_str("THROTTLE_PASSWORD_CHANGE", default="5/min"),
+        # Account recovery and verification ("5/15m" = 5 per 15 minutes).
+        "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", default="20/15m"),
+        "password_reset_email": env_str("THROTTLE_PASSWORD_RESET_EMAIL", default="5/15m"),
+        "password_reset_confirm": env_str("THROTTLE_PASSWORD_RESET_CONFIRM", default="20/15m"),
+        "email_verify": env_str("THROTTLE_EMAIL_VERIFY", default="20/15m"),
+        "email_verify_resend": env_str("THROTTLE_EMAIL_VERIFY_RESEND", default="5/15m"),
         "invitation_accept": env_str("THROTTLE_INVITATION_ACCEPT", default="20/min"),
         "invitation_send": env_str("THROTTLE_INVITATION_SEND", default="50/hour"),
     },
@@ -364,6 +370,25 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+# --- Account recovery and verification (apps/accounts/services/recovery.py, verification.py) ---
+# Links in the emails point at the frontend's pages, never at this API.
+PASSWORD_RESET_URL = env_str(
+    "PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}"
+)
+EMAIL_VERIFY_URL = env_str("EMAIL_VERIFY_URL", default="http://localhost:3000/verify-email?token={token}")
+# Django's PasswordResetTokenGenerator reads PASSWORD_RESET_TIMEOUT (seconds).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+EMAIL_VERIFY_TIMEOUT_SECONDS = env_int("EMAIL_VERIFY_TIMEOUT_SECONDS", default=259200)
+EMAIL_VERIFICATION = (env_str("EMAIL_VERIFICATION", default="optional") or "optional").strip().lower()
+if EMAIL_VERIFICATION not in ("optional", "mandatory"):
+    raise ImproperlyConfigured("EMAIL_VERIFICATION must be 'optional' or 'mandatory'.")
+for _name, _template, _fields in (
+    ("PASSWORD_RESET_URL", PASSWORD_RESET_URL, ("{uid}", "{token}")),
+    ("EMAIL_VERIFY_URL", EMAIL_VERIFY_URL, ("{token}",)),
+):
+    if not all(field in _template for field in _fields):
+        raise ImproperlyConfigured(f"{_name} must contain {' and '.join(_fields)}.")
+
 # Outbound mail (apps/core/mail.py): queued in the database, delivered off the request path.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)  # seconds per SMTP attempt

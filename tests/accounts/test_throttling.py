@@ -84,6 +84,23 @@ def test_login_is_throttled_per_email_whatever_address_the_attempts_come_from(us
     assert_throttled(login(api_client, "owner@acme.io", PASSWORD, REMOTE_ADDR="198.51.100.77"))
 
 
+def test_per_email_login_limit_counts_failures_only_so_right_passwords_are_never_refused(user, api_client, rates):
+    rates(login_email="2/hour")
+    for _ in range(6):
+        assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
+    assert login(api_client, "owner@acme.io").status_code == 401  # one failure: still allowed
+    assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
+    assert login(api_client, "owner@acme.io").status_code == 401  # second failure: the limit
+    assert_throttled(login(api_client, "owner@acme.io", PASSWORD))
+
+
+def test_per_client_login_limit_still_counts_every_attempt(user, api_client, rates):
+    rates(login_ip="3/hour")
+    for _ in range(3):
+        assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
+    assert_throttled(login(api_client, "owner@acme.io", PASSWORD))
+
+
 def test_throttling_one_email_leaves_other_accounts_able_to_log_in(user, api_client, rates):
     rates(login_email="2/hour")
     for _ in range(3):

@@ -12,23 +12,7 @@ from django.db import transaction
 from apps.core import mail
 from apps.mail.models import MailStatus, OutboundMail
 from tests import services
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server, and the app pointed at it (plain SMTP, 1 s attempt timeout)."""
-    with services.smtp_server() as server:
-        point_smtp(settings, server.port)
-        yield server
-
-
-def point_smtp(settings, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 1
-    settings.DEFAULT_FROM_EMAIL = "no-reply@authsvc.test"
+from tests.conftest import point_smtp
 
 
 def queue(n: int = 1, to: str = "alice@example.org") -> None:

@@ -1,4 +1,5 @@
 """Every state change of accounts and sessions; see the modules for the rules."""
+from apps.accounts.services.recovery import password_reset_confirm, password_reset_request  # noqa: F401
 from apps.accounts.services.sessions import (  # noqa: F401
     RevokeReason,
     TokenPair,
@@ -13,6 +14,7 @@ from apps.accounts.services.sessions import (  # noqa: F401
     user_logout_all,
 )
 from apps.accounts.services.users import (  # noqa: F401
+    LOGIN_FAILURES,
     get_tokens_for_user,
     session_open,
     user_authenticate,
@@ -20,4 +22,9 @@ from apps.accounts.services.users import (  # noqa: F401
     user_create,
     user_login,
     user_register,
+)
+from apps.accounts.services.verification import (  # noqa: F401
+    email_verification_resend,
+    email_verification_send,
+    email_verify,
 )

@@ -55,6 +55,7 @@ class RevokeReason(enum.StrEnum):
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
     DELETED_BY_USER = "session_deleted"
     REUSE_DETECTED = "reuse_detected"
     USER_DEACTIVATED = "user_deactivated"

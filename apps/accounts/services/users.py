@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,12 +12,13 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.managers import normalize_email
 from apps.accounts.models import Role, User
-from apps.accounts.services import sessions
+from apps.accounts.services import sessions, verification
 from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core import metrics
 from apps.core.exceptions import (
     AccountInactive,
+    EmailNotVerified,
     InvalidCredentials,
     InvalidInput,
     TenantInactive,
@@ -25,6 +27,9 @@ from apps.core.exceptions import (
 logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "A user with this email already exists."
+# Every way a login can fail: each is a login_failed event (existing account), a
+# auth_logins_total{outcome} count, and a failure for the per-email login throttle.
+LOGIN_FAILURES = (InvalidCredentials, AccountInactive, TenantInactive, EmailNotVerified)
 
 _dummy_hashes: dict[str, str] = {}
 
@@ -79,6 +84,8 @@ def user_register(
         email=email, password=password, first_name=first_name, last_name=last_name,
         tenant=tenant, role=Role.OWNER if tenant else "",
     )
+    # In this transaction: a registration that fails sends nothing.
+    verification.email_verification_send(user=user)
     logger.info("Registered user %s (tenant %s)", user.id, tenant.id if tenant else None)
     return user
 
@@ -104,6 +111,11 @@ def user_authenticate(
         error = AccountInactive
     elif user.tenant_id and not user.tenant.is_active:
         error = TenantInactive
+    elif settings.EMAIL_VERIFICATION == "mandatory" and not user.email_verified:
+        # Only after the right password, so it enumerates nothing; the link goes out again
+        # unless one did in the last 60 s.
+        error = EmailNotVerified
+        verification.email_verification_send_unless_recent(user=user)
     if error is not None:
         event_record(type=EventType.LOGIN_FAILED, user=user, ip=ip, user_agent=user_agent)
         raise error()
@@ -149,7 +161,7 @@ def user_login(*, email: str, password: str, ip: str | None, user_agent: str | N
     logger.info("Login attempt from %s", ip)
     try:
         user = user_authenticate(email=email, password=password, ip=ip, user_agent=user_agent)
-    except (InvalidCredentials, AccountInactive, TenantInactive) as exc:
+    except LOGIN_FAILURES as exc:
         logger.warning("Login failed from %s: %s", ip, exc.default_code)
         metrics.auth_logins_total.labels(outcome=exc.default_code).inc()
         raise

@@ -1,0 +1,96 @@
+"""Password reset by email: request a link, then set a new password with it.
+
+Guarantees, and why they hold
+-----------------------------
+1. The request answers the same (202, same body) for an unknown email, an inactive account
+   and a real one, in about the same time: no password hashing happens on any path, the
+   message is only recorded (`mail_queue`, one INSERT) and never sent on the request path,
+   and the no-account path builds the same token and message for a throwaway user, so the
+   CPU work matches; what differs is the two INSERTs (mail + event), measured in bench/.
+   The throttles (per email and per client) bound how many samples anyone gets.
+2. The token is Django's PasswordResetTokenGenerator (HMAC over the user id, the password
+   hash, last_login, the email and a timestamp; SECRET_KEY and SECRET_KEY_FALLBACKS): it
+   stops working as soon as the password changes (so it works once, and not after a
+   password change by any other path) and after PASSWORD_RESET_TIMEOUT (seconds). Nothing is
+   stored. Every failure is the same 400 `invalid_token`.
+3. A weak new password is refused (Django's validators, 400 `invalid` with
+   errors.new_password) before anything changes, so that attempt does not use the link up.
+4. A completed reset revokes every session of the user and every access token issued before
+   it (`sessions_revoke_for_user`), in the same transaction as the new password, on the
+   locked user row; the token is checked again on that row, so two concurrent confirms with
+   one link change the password once.
+5. Completing a reset proves the mailbox is the user's: `email_verified` becomes true.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import transaction
+
+from apps.accounts import emails
+from apps.accounts.managers import normalize_email
+from apps.accounts.models import User
+from apps.accounts.services import sessions
+from apps.accounts.services.users import _validate_password
+from apps.accounts.services.verification import uid_encode, user_for_uid
+from apps.audit.models import EventType
+from apps.audit.services import event_record
+from apps.core.exceptions import InvalidOneTimeToken
+from apps.core.mail import mail_queue
+
+logger = logging.getLogger(__name__)
+
+token_generator = PasswordResetTokenGenerator()
+TOKEN_MAX_LENGTH = 128
+
+
+def password_reset_request(*, email: str, ip: str | None, user_agent: str | None) -> None:
+    """Queue a reset link if an active account uses this email; otherwise do the same work
+    and send nothing (guarantee 1). Returns nothing either way."""
+    user = User.objects.filter(email=normalize_email(email)).first()
+    if user is None or not user.is_active or not user.has_usable_password():
+        decoy = User(email=normalize_email(email) or "nobody@invalid", password="!")
+        emails.password_reset_email(user=decoy, uid=uid_encode(decoy), token=token_generator.make_token(decoy))
+        logger.info("Password reset requested for no active account (from %s)", ip)
+        return
+    with transaction.atomic():
+        mail_queue(**emails.password_reset_email(user=user, uid=uid_encode(user), token=token_generator.make_token(user)))
+        event_record(type=EventType.PASSWORD_RESET_REQUESTED, user=user, ip=ip, user_agent=user_agent)
+    logger.info("Password reset link queued for user %s", user.id)
+
+
+def _user_for_link(uid: str, token: str) -> User | None:
+    if not isinstance(token, str) or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    user = user_for_uid(uid)
+    if user is None or not user.is_active or not token_generator.check_token(user, token):
+        return None
+    return user
+
+
+@transaction.atomic
+def password_reset_confirm(
+    *, uid: str, token: str, new_password: str, ip: str | None, user_agent: str | None,
+) -> User:
+    """Set the new password from a reset link (guarantees 2-5)."""
+    user = _user_for_link(uid, token)
+    if user is None:
+        raise InvalidOneTimeToken()
+    _validate_password(new_password, user=user, field="new_password")
+    locked = User.objects.select_for_update().select_related("tenant").get(pk=user.pk)
+    if not locked.is_active or not token_generator.check_token(locked, token):
+        raise InvalidOneTimeToken()  # a concurrent confirm used the link first
+    locked.set_password(new_password)
+    fields = ["password"]
+    newly_verified = not locked.email_verified
+    if newly_verified:
+        locked.email_verified = True
+        fields.append("email_verified")
+    locked.save(update_fields=fields)
+    revoked = sessions.sessions_revoke_for_user(user=locked, reason=sessions.RevokeReason.PASSWORD_RESET)
+    event_record(type=EventType.PASSWORD_RESET_COMPLETED, user=locked, ip=ip, user_agent=user_agent)
+    if newly_verified:
+        event_record(type=EventType.EMAIL_VERIFIED, user=locked, ip=ip, user_agent=user_agent)
+    logger.info("Password reset completed for user %s (%d session(s) revoked)", locked.id, revoked)
+    return locked

@@ -310,6 +310,8 @@ def test_live_reset_through_smtp_down_then_hanging_then_back_is_delivered_once_a
             response = requests.post(live.url + path, json=body, timeout=10)
             return response, time.monotonic() - started
 
+        for _ in range(4):  # both workers booted (the port opens before they are)
+            requests.get(live.url + "/health/live", timeout=30)
         # 1. SMTP down.
         registered, took = post("/api/auth/register/", {"email": "carol@example.com", "password": PASSWORD})
         assert registered.status_code == 201 and took < 3

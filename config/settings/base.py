@@ -128,6 +128,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Behind PgBouncer in transaction mode: server-side cursors (QuerySet.iterator()) cannot
+# outlive a transaction there (README "Scale-out").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent rotations of one session queue up
     # instead of failing with "database is locked" when a reader upgrades to a writer.

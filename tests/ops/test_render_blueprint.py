@@ -131,3 +131,21 @@ def test_the_health_check_path_answers_200(blueprint, db):
 
     assert response.status_code == 200
     assert response.json()["status"] in ("healthy", "degraded")
+
+
+def test_pooler_settings_are_read_from_the_environment(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests import services
+
+    env = {**os.environ, **services.PROD_LIKE_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.base",
+           "LOG_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x",
+           "DISABLE_SERVER_SIDE_CURSORS": "True", "DB_CONN_MAX_AGE": "0"}
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "d = s.DATABASES['default']; print(json.dumps([d['DISABLE_SERVER_SIDE_CURSORS'], d['CONN_MAX_AGE']]))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, 0], result.stderr

@@ -20,8 +20,8 @@ import requests
 from tests import services
 
 CLIENTS = 4
-MAX_PER_CLIENT = 80
-MAX_SECONDS = 20
+MAX_PER_CLIENT = 150
+MAX_SECONDS = 60  # a bound, not an expectation: the load is stopped as soon as the test has seen enough
 
 
 class Load:
@@ -58,7 +58,7 @@ class Load:
         for thread in self.threads:
             thread.start()
 
-    def wait_for(self, count: int, timeout: float = 15) -> None:
+    def wait_for(self, count: int, timeout: float = 45) -> None:
         assert services.wait_until(lambda: len(self.results) >= count, timeout=timeout)
 
     def join(self) -> None:
@@ -78,11 +78,14 @@ def test_hup_reload_under_load_loses_no_request():
         load.wait_for(20)
         signal_at = time.monotonic()
         server.proc.send_signal(signal.SIGHUP)
-        load.wait_for(len(load.results) + 60)
+        err = Path(server.log_dir) / "gunicorn.err"
+        # Two new workers (4 booted in all), then 20 more requests answered: served by them.
+        assert services.wait_until(lambda: err.read_text().count("Booting worker") >= 4, timeout=45)
+        load.wait_for(len(load.results) + 20)
         load.stop.set()
         load.join()
         logs = server.read_logs()
-        gunicorn_log = (Path(server.log_dir) / "gunicorn.err").read_text()
+        gunicorn_log = err.read_text()
 
     errors = [r for r in load.results if r[1] != 401]
     assert errors == [], errors[:5]
@@ -90,7 +93,7 @@ def test_hup_reload_under_load_loses_no_request():
     # The reload really happened during the load: new workers booted, and the load went on.
     assert "Hang up" in gunicorn_log
     assert gunicorn_log.count("Booting worker") >= 4
-    assert len([r for r in load.results if r[2] > signal_at + 1.0]) >= 20
+    assert len([r for r in load.results if r[2] > signal_at]) >= 20
 
 
 def test_term_shutdown_under_load_finishes_every_accepted_request():

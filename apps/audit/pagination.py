@@ -2,10 +2,12 @@
 as it would with offsets), at most 50 a page, `{"results": [...], "next": url|null}`."""
 from __future__ import annotations
 
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.audit.selectors import ORDERING
+from apps.core.exceptions import InvalidInput
 
 
 class EventCursorPagination(CursorPagination):
@@ -15,6 +17,14 @@ class EventCursorPagination(CursorPagination):
     # created_at places the cursor; id breaks ties between events of the same instant (DRF
     # adds an offset within equal created_at values, and the order within them is fixed).
     ordering = ORDERING
+
+    def decode_cursor(self, request):
+        """A tampered or truncated cursor is bad input (400 invalid), not a missing page
+        (DRF answers 404 "Invalid cursor")."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise InvalidInput({"cursor": ["Invalid cursor."]}) from exc
 
     def get_paginated_response(self, data):
         return Response({"results": data, "next": self.get_next_link()})

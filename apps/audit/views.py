@@ -21,7 +21,7 @@ class MyEventListView(ListAPIView):
     def get_queryset(self):
         return selectors.event_list_for_user(user=self.request.user)
 
-    @extend_schema(tags=["auth"], responses={200: EventOutput(many=True), **errors(401)})
+    @extend_schema(tags=["auth"], responses={200: EventOutput(many=True), **errors(400, 401)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -36,6 +36,6 @@ class TenantEventListView(ListAPIView):
     def get_queryset(self):
         return selectors.event_list_for_tenant(tenant_id=self.request.user.tenant_id)
 
-    @extend_schema(tags=["tenants"], responses={200: EventOutput(many=True), **errors(401, 403, 404)})
+    @extend_schema(tags=["tenants"], responses={200: EventOutput(many=True), **errors(400, 401, 403, 404)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -19,6 +19,9 @@ from apps.accounts.models import User
 from apps.accounts.tokens import SESSION_CLAIM
 from apps.core import clock
 from apps.core.exceptions import TokenNotValid
+from apps.core.prepared import PreparedPkLookup
+
+_user_with_tenant: PreparedPkLookup[User] = PreparedPkLookup(lambda: User.objects.select_related("tenant"))
 
 
 def user_for_access_token(token: Token) -> User:
@@ -30,12 +33,9 @@ def user_for_access_token(token: Token) -> User:
             uuid.UUID(str(token[SESSION_CLAIM]))
     except ValueError as exc:
         raise TokenNotValid() from exc
-    try:
-        # .get(), not .filter().first(): no ORDER BY (the model's default ordering) to compile
-        # and run on the most frequent query of all (every authenticated request).
-        user = User.objects.select_related("tenant").get(pk=user_id)
-    except User.DoesNotExist:
-        user = None
+    # The most frequent query of all (every authenticated request): compiled once
+    # (apps/core/prepared.py), the same SQL and objects as select_related("tenant").get().
+    user = _user_with_tenant.get(user_id)
     if user is None or not user.is_active:
         raise TokenNotValid("User not found or inactive.")
     if user.tenant_id and not user.tenant.is_active:

@@ -1,0 +1,93 @@
+"""Primary-key lookups compiled once: the ORM's SQL and row decoding, without the ORM's
+per-call query building.
+
+Why: on the two most frequent requests (every authenticated request looks its user up; every
+refresh locks its session row), building the QuerySet and compiling it to SQL (select_related
+joins, column lists, FOR UPDATE OF) cost more CPU than the rest of the request: about 40 % of
+a `me` request under gunicorn (py-spy, docs/PERFORMANCE.md). The SQL never changes but for
+the primary key, so it is compiled once per database connection object and reused.
+
+What stays exactly the ORM's: the SQL text (the same compiler produced it), the parameter
+adaptation of the key (the pk field's get_db_prep_value), the value converters (the
+compiler's own, e.g. JSON and SQLite datetimes), and the building of the model instances and
+their select_related relations (Model.from_db and Django's RelatedPopulator, as ModelIterable
+does). The query goes through `connection.cursor()`, so CONN_HEALTH_CHECKS, query logging and
+CaptureQueriesContext see it as before. `tests/core/test_prepared.py` holds the result field
+for field equal to the ORM's on SQLite and PostgreSQL.
+
+The cost of this: it relies on Django's compiler internals (`select`, `klass_info`,
+`get_converters`, `apply_converters`, `get_related_populators`), stable since Django 2 but
+not public API; the test above fails loudly if a Django upgrade changes them.
+"""
+from __future__ import annotations
+
+import uuid
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+M = TypeVar("M", bound=Model)
+
+# A key no row has: it only marks where the primary key goes among the compiled parameters.
+_SENTINEL = uuid.UUID("00000000-0000-4000-8000-00000000beef")
+
+
+class _Compiled:
+    def __init__(self, queryset: QuerySet, connection: Any) -> None:
+        model = queryset.model
+        pk_field = model._meta.pk
+        # .order_by(): a primary-key lookup needs no ORDER BY (models' default ordering).
+        compiler = queryset.filter(pk=_SENTINEL).order_by().query.get_compiler(connection=connection)
+        self.sql, params = compiler.as_sql()
+        marker = pk_field.get_db_prep_value(_SENTINEL, connection)
+        indexes = [i for i, p in enumerate(params) if p == marker]
+        if len(indexes) != 1:
+            raise ValueError("a prepared lookup needs exactly one primary-key parameter")
+        self.pk_index, self.params = indexes[0], list(params)
+        self.pk_field, self.compiler = pk_field, compiler
+        select = compiler.select
+        self.converters = compiler.get_converters([col for col, _, _ in select])
+        klass_info = compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [col.target.attname for col, _, _ in select[self.start:self.end]]
+        self.model = klass_info["model"]
+        self.populators = get_related_populators(klass_info, select, queryset.db)
+
+
+class PreparedPkLookup(Generic[M]):
+    """`lookup.get(pk)`: what `queryset().get(pk=pk)` returns, or None when there is no row.
+
+    `queryset` builds the QuerySet (select_related, select_for_update, ...) once per database
+    connection; it must not filter on the primary key itself. A select_for_update lookup must
+    run inside a transaction, as with the ORM. `using`: the database alias (the project has
+    no database routers).
+    """
+
+    def __init__(self, queryset: Callable[[], QuerySet], *, using: str = "default") -> None:
+        self._queryset, self._using = queryset, using
+        # Per DatabaseWrapper (one per thread and alias): the converters belong to it.
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get(self, pk: Any) -> M | None:
+        connection = connections[self._using]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = _Compiled(self._queryset().using(self._using), connection)
+        params = list(compiled.params)
+        params[compiled.pk_index] = compiled.pk_field.get_db_prep_value(pk, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if compiled.converters:
+            row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
+        obj = compiled.model.from_db(self._using, compiled.init_list, row[compiled.start:compiled.end])
+        for populator in compiled.populators:
+            populator.populate(row, obj)
+        return obj

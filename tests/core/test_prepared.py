@@ -1,0 +1,64 @@
+"""PreparedPkLookup returns what the ORM returns, field for field, with select_related
+relations filled (or None), on SQLite and on PostgreSQL (the second test run)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.models import RefreshSession, User
+from apps.accounts.services import session_create
+from apps.core.prepared import PreparedPkLookup
+from tests.factories import TenantFactory, UserFactory
+
+
+def fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+users = PreparedPkLookup(lambda: User.objects.select_related("tenant"))
+locked_sessions = PreparedPkLookup(
+    lambda: RefreshSession.objects.select_for_update(of=("self",)).select_related("user", "user__tenant")
+)
+
+
+@pytest.mark.parametrize("with_tenant", [True, False])
+def test_user_lookup_equals_the_orm(db, with_tenant):
+    tenant = TenantFactory(enabled_modules=["crm", "billing"]) if with_tenant else None
+    user = UserFactory(tenant=tenant, role="owner" if with_tenant else "", first_name="Zoë")
+
+    got = users.get(user.pk)
+    expected = User.objects.select_related("tenant").get(pk=user.pk)
+
+    assert type(got) is User and fields(got) == fields(expected)
+    assert not got._state.adding and got._state.db == "default"
+    with CaptureQueriesContext(connection) as queries:
+        tenant_seen = got.tenant  # filled by the join: no second query
+    assert len(queries) == 0
+    if with_tenant:
+        assert fields(tenant_seen) == fields(expected.tenant)
+        assert tenant_seen.modules == ["crm", "billing"]
+    else:
+        assert tenant_seen is None
+
+
+def test_missing_key_is_none_and_the_query_has_no_order_by(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert users.get(uuid.uuid4()) is None
+    assert len(queries) == 1
+    assert "ORDER BY" not in queries[0]["sql"]
+
+
+def test_locked_session_lookup_equals_the_orm_inside_a_transaction(db):
+    user = UserFactory()
+    pair = session_create(user=user, ip="127.0.0.1", user_agent="ua")
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            got = locked_sessions.get(pair.session_id)
+        expected = RefreshSession.objects.select_related("user", "user__tenant").get(pk=pair.session_id)
+    assert fields(got) == fields(expected)
+    assert fields(got.user) == fields(expected.user) and fields(got.user.tenant) == fields(expected.user.tenant)
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE OF" in queries[0]["sql"]

@@ -221,9 +221,10 @@ _stop_event = threading.Event()
 
 
 def _wake() -> None:
+    """After a commit that queued mail: this process's delivery loop (if it has one) runs a
+    pass now instead of at its next poll. Never starts a thread: a management command or a
+    shell that queues mail must not start delivering and then exit holding claims."""
     _wake_event.set()
-    if settings.MAIL_DELIVERY_IN_WEB:
-        delivery_thread_ensure_started()
 
 
 def delivery_loop(*, stop: threading.Event | None = None) -> None:

@@ -133,7 +133,7 @@ def email_verify(*, token: str, ip: str | None, user_agent: str | None) -> User:
     found = verification_token_user(token)
     if found is None:
         raise InvalidOneTimeToken()
-    user = User.objects.select_for_update().select_related("tenant").get(pk=found.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=found.pk)
     if user.email_verified or verification_token_user(token) is None:
         raise InvalidOneTimeToken()
     user.email_verified = True

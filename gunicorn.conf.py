@@ -1,7 +1,7 @@
 """gunicorn settings: `gunicorn config.wsgi:application` picks this file up by itself."""
 import multiprocessing
+import glob
 import os
-import shutil
 import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -50,8 +50,10 @@ def on_starting(server):
     """Once per master start (not on HUP reload): wipe figures a previous run left behind,
     which would otherwise be added to this run's."""
     path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
+    # Only prometheus-client's own files: an operator may name a directory that holds others.
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
 
 
 def child_exit(server, worker):

@@ -219,3 +219,14 @@ def test_mail_queue_pending_is_read_from_the_database_at_scrape(db, metrics_toke
         mail_queue(to=f"r{n}@example.com", subject="hello", body="body")
 
     assert parse(scrape().content.decode(), "mail_queue_pending") == 3
+
+
+def test_gunicorn_wipes_only_metric_files_from_a_named_directory(tmp_path):
+    multiproc = tmp_path / "shared"
+    multiproc.mkdir()
+    (multiproc / "keep-me.txt").write_text("not ours")
+    (multiproc / "gauge_livemax_999999.db").write_bytes(b"stale")
+
+    with services.live_server(workers=1, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc)):
+        assert not (multiproc / "gauge_livemax_999999.db").exists()
+        assert (multiproc / "keep-me.txt").read_text() == "not ours"

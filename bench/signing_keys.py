@@ -13,7 +13,9 @@ A benchmark, not a test: it prints numbers and judges nothing.
 2. Over HTTP: `GET /api/auth/me/` with wrk (`-t2 -c4`, /usr/bin/wrk) against two gunicorn
    servers (2 sync workers each, production settings, a scratch SQLite database each, or
    PostgreSQL when DATABASE_URL points at one), one signing HS256, one EdDSA, both up at once
-   and measured alternately (HS256, EdDSA, EdDSA, HS256, ...); median req/s and p50/p99.
+   and measured alternately (HS256, EdDSA, EdDSA, HS256, ...); median req/s, p50/p99, and app
+   CPU ms per request (gunicorn master + workers from /proc, SQLite included since it runs in
+   the worker): on a shared machine req/s swings with other load, CPU per request much less.
 
 127.0.0.1 only; each server is stopped by its PID; every run is bounded by wrk's -d.
 """
@@ -93,6 +95,7 @@ def _wrk(url: str, access: str, seconds: int) -> dict[str, float]:
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": latency_ms("50%"), "p99_ms": latency_ms("99%"),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
@@ -103,6 +106,7 @@ def over_http(*, rounds: int, seconds: int) -> dict[str, dict[str, float]]:
     import requests
 
     from apps.accounts import keys
+    from bench.compare import tree_cpu
     from tests import services
 
     if shutil.which("wrk") is None:
@@ -123,8 +127,12 @@ def over_http(*, rounds: int, seconds: int) -> dict[str, dict[str, float]]:
         for round_number in range(rounds):
             order = list(configs) if round_number % 2 == 0 else list(reversed(configs))
             for alg in order:
-                runs[alg].append(_wrk(f"{servers[alg].url}/api/auth/me/", access[alg], seconds))
-                print(f"  round {round_number + 1} {alg}: {runs[alg][-1]['rps']:.0f} req/s", file=sys.stderr)
+                cpu_before = tree_cpu(servers[alg].proc.pid)
+                run = _wrk(f"{servers[alg].url}/api/auth/me/", access[alg], seconds)
+                run["cpu_ms"] = (tree_cpu(servers[alg].proc.pid) - cpu_before) / max(run["requests"], 1) * 1000
+                runs[alg].append(run)
+                print(f"  round {round_number + 1} {alg}: {run['rps']:.0f} req/s, {run['cpu_ms']:.2f} CPU ms/request",
+                      file=sys.stderr)
     return {alg: {key: statistics.median(r[key] for r in results) for key in results[0]}
             for alg, results in runs.items()}
 
@@ -147,10 +155,11 @@ def main() -> None:
         return
     print(f"\nGET /api/auth/me/ over HTTP, wrk -t2 -c4, {rounds} x {seconds} s per server, alternating:")
     http = over_http(rounds=rounds, seconds=seconds)
-    print(f"{'algorithm':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'algorithm':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'errors':>8}")
     for alg, r in http.items():
-        print(f"{alg:<10}{r['rps']:>9.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8.0f}")
-    print(f"EdDSA / HS256 req/s: {http['EdDSA']['rps'] / http['HS256']['rps']:.3f}")
+        print(f"{alg:<10}{r['rps']:>9.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['cpu_ms']:>12.2f}{r['errors']:>8.0f}")
+    print(f"EdDSA / HS256: req/s {http['EdDSA']['rps'] / http['HS256']['rps']:.3f}, "
+          f"app CPU per request {http['EdDSA']['cpu_ms'] / http['HS256']['cpu_ms']:.3f}")
 
 
 if __name__ == "__main__":

@@ -231,32 +231,29 @@ def build_keyring(
         kid = hmac_kid(secret)
         if all(k.kid != kid for k in hmac_keys):
             hmac_keys.append(VerificationKey(kid=kid, algorithm=HMAC_ALGORITHM, key=secret.encode()))
-    by_kid: dict[str, VerificationKey] = {}
-
-    public_keys = []
+    public_keys: list[tuple[Any, str]] = []  # (public key, its algorithm), current first
     if algorithm == HMAC_ALGORITHM:
         if private_key and private_key.strip():
             raise ImproperlyConfigured(
                 "JWT_PRIVATE_KEY is set but JWT_ALGORITHM is HS256: set JWT_ALGORITHM to the key's "
                 "algorithm, or move its public key to JWT_PREVIOUS_PUBLIC_KEYS and unset JWT_PRIVATE_KEY."
             )
-        access_kid, access_signing_key = hmac_keys[0].kid, hmac_keys[0].key
+        access_signing_key: Any = hmac_keys[0].key
     else:
-        signer = load_private_key(private_key, algorithm=algorithm)
-        public_keys.append((signer.public_key(), algorithm))
-        access_signing_key = signer
-        access_kid = ""
+        access_signing_key = load_private_key(private_key, algorithm=algorithm)
+        public_keys.append((access_signing_key.public_key(), algorithm))
     for key in load_public_keys(previous_public_keys):
         public_keys.append((key, algorithm_of(key, variable="JWT_PREVIOUS_PUBLIC_KEYS")))
+
+    by_kid: dict[str, VerificationKey] = {}
     for key, key_algorithm in public_keys:
         jwk = public_jwk(key, algorithm=key_algorithm)
         by_kid.setdefault(jwk["kid"], VerificationKey(
             kid=jwk["kid"], algorithm=key_algorithm, key=jwt.PyJWK(jwk, algorithm=key_algorithm), jwk=jwk,
         ))
-    if algorithm != HMAC_ALGORITHM:
-        access_kid = public_jwk(public_keys[0][0], algorithm=algorithm)["kid"]
     for key in hmac_keys:
         by_kid.setdefault(key.kid, key)
+    access_kid = next(iter(by_kid)) if algorithm != HMAC_ALGORITHM else hmac_keys[0].kid
     return KeyRing(
         access_algorithm=algorithm, access_kid=access_kid, access_signing_key=access_signing_key,
         hmac_kid=hmac_keys[0].kid, hmac_signing_key=hmac_keys[0].key, hmac_keys=tuple(hmac_keys),

@@ -257,6 +257,11 @@ class JwksView(PublicView):
     refetches (PyJWKClient does), and the previous keys stay listed through a rotation.
     """
 
+    def perform_content_negotiation(self, request, force=False):
+        # Verifiers may ask for application/jwk-set+json (RFC 7517 section 8.6) or anything
+        # else: the JWKS is always served as JSON rather than refused with 406.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(tags=["keys"], auth=[], responses={200: s.JwksOutput})
     def get(self, request):
         response = Response(keyring().jwks())

@@ -181,6 +181,15 @@ def test_jwks_lists_current_then_previous_public_keys_and_no_private_member(sett
     assert "oct" not in json.dumps(jwks)
 
 
+@pytest.mark.parametrize("accept", ["application/jwk-set+json", "application/xml", "*/*"])
+def test_jwks_is_served_as_json_whatever_the_accept_header(settings, api_client, db, accept):
+    use_keys(settings, "EdDSA")
+    response = api_client.get(JWKS, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["keys"][0]["kid"] == keys.keyring().access_kid
+
+
 def test_jwks_other_methods_and_unknown_well_known_paths_are_json(api_client, db):
     response = api_client.post(JWKS, {}, format="json")
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"

@@ -68,7 +68,13 @@ def _keys() -> str:
         raise CheckFailed("JWT_SECRET_KEY equals SECRET_KEY")
     if not settings.SIMPLE_JWT.get("SIGNING_KEY"):
         raise CheckFailed("no token signing key")
-    return f"configured ({settings.SIMPLE_JWT.get('ALGORITHM', 'HS256')})"
+    from apps.accounts.keys import keyring  # keys were parsed and checked at start-up
+
+    ring = keyring()
+    previous = sum(1 for key in ring.by_kid.values() if key.jwk is not None) - (ring.access_algorithm != "HS256")
+    # kids are public (RFC 7638 thumbprints, or a one-way hash of an HMAC key): safe to print.
+    return (f"configured (access tokens {ring.access_algorithm}, kid {ring.access_kid}; "
+            f"{previous} previous public key(s), {len(ring.hmac_keys) - 1} HMAC fallback(s))")
 
 
 def _smtp() -> str | None:

@@ -433,3 +433,17 @@ def test_log_redaction_masks_private_keys_and_hmac_fallbacks(settings):
     masked = redact(f"config: {private} then {fallback} and a cut one {private[:60]}")
 
     assert body not in masked and body[:20] not in masked and fallback not in masked
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "EdDSA"])
+def test_grace_window_returns_the_same_refresh_token_with_an_asymmetric_algorithm(settings, api_client, user, algorithm):
+    """ES256 signatures are randomised; refresh tokens stay HS256, so the grace window's
+    "same token back" holds whatever JWT_ALGORITHM is."""
+    use_keys(settings, algorithm)
+    first = login(api_client, user)["refresh"]
+    new = api_client.post(REFRESH, {"refresh": first}, format="json").json()
+    again = api_client.post(REFRESH, {"refresh": first}, format="json").json()
+
+    assert again["refresh"] == new["refresh"]
+    assert header(again["access"])["alg"] == algorithm
+    assert bearer(again["access"]).get(ME).status_code == 200

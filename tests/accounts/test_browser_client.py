@@ -190,6 +190,18 @@ def test_logout_ends_the_session_and_a_reload_stays_logged_out(page, account, se
     assert replay.status_code == 401 and replay.json()["code"] == "token_not_valid"
 
 
+def test_create_account_on_the_demo_page_logs_the_new_user_in(page):
+    email = f"demo-{uuid.uuid4().hex[:10]}@example.com"
+    open_demo(page)
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#register")
+    page.wait_for_selector("body[data-state=logged-in]")
+    assert page.text_content("#me-email") == email
+    assert page.traffic.to("/api/auth/register/", "POST") == [201]
+    assert refresh_cookie(page)["httpOnly"] is True
+
+
 def test_a_wrong_password_shows_the_error_and_stays_logged_out(page, account):
     open_demo(page)
     page.fill("#email", account["email"])

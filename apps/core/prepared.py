@@ -91,3 +91,32 @@ class PreparedPkLookup(Generic[M]):
         for populator in compiled.populators:
             populator.populate(row, obj)
         return obj
+
+
+class PreparedUpdate:
+    """`update.run(obj)`: writes what `obj.save(update_fields=fields)` writes, from SQL built
+    once per database vendor, and returns the number of rows (1, or 0 if the row is gone).
+
+    Same values as save(): each field's pre_save() and get_db_prep_save(). Unlike save() it
+    sends no pre_save/post_save signals: only for models that have no receivers (the test
+    in tests/core/test_prepared.py checks that for the model it is used with).
+    """
+
+    def __init__(self, model: type[Model], fields: list[str], *, using: str = "default") -> None:
+        self.model, self._using = model, using
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self._sql: dict[str, str] = {}
+
+    def run(self, obj: Model) -> int:
+        connection = connections[self._using]
+        sql = self._sql.get(connection.vendor)
+        if sql is None:
+            qn = connection.ops.quote_name
+            meta = self.model._meta
+            sets = ", ".join(f"{qn(field.column)} = %s" for field in self.fields)
+            sql = self._sql[connection.vendor] = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"
+        params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in self.fields]
+        params.append(self.model._meta.pk.get_db_prep_value(obj.pk, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount

@@ -62,3 +62,36 @@ def test_locked_session_lookup_equals_the_orm_inside_a_transaction(db):
     assert fields(got.user) == fields(expected.user) and fields(got.user.tenant) == fields(expected.user.tenant)
     if connection.vendor == "postgresql":
         assert "FOR UPDATE OF" in queries[0]["sql"]
+
+
+def test_prepared_update_writes_what_save_with_update_fields_writes(db):
+    from datetime import timedelta
+
+    from django.db.models.signals import post_save, pre_save
+
+    from apps.accounts.services.sessions import _ROTATION_FIELDS, _save_rotation
+    from apps.core import clock
+
+    # No receivers: PreparedUpdate sends no save signals.
+    assert not pre_save.has_listeners(RefreshSession) and not post_save.has_listeners(RefreshSession)
+    user = UserFactory()
+    twins = [session_create(user=user, ip="127.0.0.1", user_agent="ua").session_id for _ in range(2)]
+    now = clock.now()
+    values = {
+        "previous_jti": "a" * 32, "rotated_at": now, "current_jti": "b" * 32,
+        "current_issued_at": now, "current_expires_at": now + timedelta(days=7),
+        "last_used_at": now, "ip": "2001:db8::1", "user_agent": "Zoë's browser",
+    }
+    assert set(values) == set(_ROTATION_FIELDS)
+    by_orm, prepared = (RefreshSession.objects.get(pk=pk) for pk in twins)
+    for obj in (by_orm, prepared):
+        for name, value in values.items():
+            setattr(obj, name, value)
+    by_orm.save(update_fields=_ROTATION_FIELDS)
+    assert _save_rotation.run(prepared) == 1
+
+    a, b = (RefreshSession.objects.get(pk=pk) for pk in twins)
+    assert {f: getattr(a, f) for f in _ROTATION_FIELDS} == {f: getattr(b, f) for f in _ROTATION_FIELDS}
+    assert b.current_jti == "b" * 32 and b.ip == "2001:db8::1" and b.rotated_at == now
+    RefreshSession.objects.filter(pk=twins[1]).delete()
+    assert _save_rotation.run(prepared) == 0

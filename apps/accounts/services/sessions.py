@@ -44,7 +44,7 @@ from apps.audit.models import EventType
 from apps.audit.services import event_record, events_prune
 from apps.core import clock, metrics
 from apps.core.exceptions import NotFound, TokenNotValid
-from apps.core.prepared import PreparedPkLookup
+from apps.core.prepared import PreparedPkLookup, PreparedUpdate
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("apps.security")
@@ -113,6 +113,9 @@ _ROTATION_FIELDS = [
     "previous_jti", "rotated_at", "current_jti", "current_issued_at", "current_expires_at",
     "last_used_at", "ip", "user_agent",
 ]
+# save(update_fields=_ROTATION_FIELDS) with its UPDATE built once (apps/core/prepared.py):
+# compiling it was ~10 % of a refresh's CPU. RefreshSession has no save signals.
+_save_rotation = PreparedUpdate(RefreshSession, _ROTATION_FIELDS)
 
 
 def _clip_user_agent(user_agent: str | None) -> str:
@@ -201,7 +204,8 @@ def _rotate_locked(
         if jti == session.current_jti:
             _advance(session, now=now, keep_grace=True)
             session.ip, session.user_agent = ip, user_agent
-            session.save(update_fields=_ROTATION_FIELDS)
+            if _save_rotation.run(session) != 1:  # the row is locked: it cannot be gone
+                raise RuntimeError(f"session {session.id} vanished while locked")
             return _Outcome.ROTATED, session
         if (
             jti == session.previous_jti

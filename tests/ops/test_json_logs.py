@@ -142,8 +142,13 @@ def test_gunicorn_with_json_logs_writes_json_to_stdout_and_has_log_files_from_st
         response = requests.get(f"{server.url}/api/auth/me/", headers={"X-Request-ID": "live-json-1"}, timeout=10)
         assert response.status_code == 401
         assert services.wait_until(lambda: "live-json-1" in stdout_path.read_text(), timeout=10)
+        gunicorn_lines = (log_dir / "gunicorn.err").read_text().splitlines()
 
     entries = [json.loads(line) for line in stdout_path.read_text().splitlines() if line.strip()]
+    # gunicorn's own log lines (stderr) are JSON objects too (raw writes such as Python
+    # warnings are not log lines and stay as they are).
+    booted = [json.loads(line) for line in gunicorn_lines if line.startswith("{")]
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in booted)
     access = [e for e in entries if e["request_id"] == "live-json-1" and e["logger"] == "apps.access"]
     assert access and "GET /api/auth/me/ 401" in access[0]["message"]
     assert all(re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", e["time"]) for e in entries)

@@ -230,3 +230,18 @@ def test_gunicorn_wipes_only_metric_files_from_a_named_directory(tmp_path):
     with services.live_server(workers=1, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc)):
         assert not (multiproc / "gauge_livemax_999999.db").exists()
         assert (multiproc / "keep-me.txt").read_text() == "not ours"
+
+
+def test_unverified_login_under_mandatory_verification_is_its_own_outcome_and_a_login_failed(db, settings):
+    from apps.audit.models import SecurityEvent
+    from tests.factories import UserFactory
+
+    settings.EMAIL_VERIFICATION = "mandatory"
+    unverified = UserFactory(email="unverified@example.com", email_verified=False)
+    before = value("auth_logins_total", outcome="email_not_verified")
+
+    response = APIClient().post("/api/auth/login/", {"email": unverified.email, "password": PASSWORD}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (403, "email_not_verified")
+    assert value("auth_logins_total", outcome="email_not_verified") == before + 1
+    assert list(SecurityEvent.objects.filter(user_id=unverified.pk).values_list("type", flat=True)) == ["login_failed"]

@@ -453,3 +453,16 @@ def test_accept_in_cookie_transport_without_csrf_is_403_and_uses_nothing_up(owne
     assert_error(response, 403, "csrf_failed")
     assert not User.objects.filter(email="new@example.org").exists()
     assert browser.post(ACCEPT, {"token": token, "password": NEW_PASSWORD}, bearer_token=False).status_code == 201
+
+
+def test_with_mandatory_verification_an_invited_account_needs_no_verification_email(owner_client, inbox, api_client, settings):
+    settings.EMAIL_VERIFICATION = "mandatory"
+    invite(owner_client, "new@example.org")
+
+    response = accept(api_client, inbox.token_for("new@example.org"), password=NEW_PASSWORD)
+
+    assert response.status_code == 201
+    assert {"user", "access", "refresh"} <= set(response.json())
+    login = api_client.post("/api/auth/login/", {"email": "new@example.org", "password": NEW_PASSWORD}, format="json")
+    assert login.status_code == 200, login.content
+    assert [m["To"] for m in inbox.messages()] == ["new@example.org"]  # the invitation only

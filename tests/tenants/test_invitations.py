@@ -466,3 +466,12 @@ def test_with_mandatory_verification_an_invited_account_needs_no_verification_em
     login = api_client.post("/api/auth/login/", {"email": "new@example.org", "password": NEW_PASSWORD}, format="json")
     assert login.status_code == 200, login.content
     assert [m["To"] for m in inbox.messages()] == ["new@example.org"]  # the invitation only
+
+
+def test_account_in_a_tenant_presenting_anyone_elses_invitation_is_409(owner_client, inbox, globex):
+    invite(owner_client, "new@example.org")
+
+    response = accept(client_for(globex[1]), inbox.token_for("new@example.org"))
+
+    assert_error(response, 409, "already_in_tenant")
+    assert Invitation.objects.get().accepted_at is None

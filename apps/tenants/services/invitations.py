@@ -204,16 +204,17 @@ def invitation_accept_existing_account(
 ) -> User:
     """The logged-in account joins the tenant with the invited role.
 
-    400 invalid_token (unusable token), 400 invalid (the invitation is for another address),
-    409 already_in_tenant, 403 tenant_inactive. Earlier access tokens stay valid: they claim
+    400 invalid_token (unusable token), then 409 already_in_tenant (whoever the invitation is
+    for: an account in a tenant accepts none), then 400 invalid (the invitation is for
+    another address); 403 tenant_inactive. Earlier access tokens stay valid: they claim
     no tenant, which grants less, never more; the next refresh carries the new claims.
     """
     invitation = _locked_pending(token)
-    if normalize_email(user.email) != invitation.email:
-        raise InvalidInput(OTHER_ADDRESS)
     member = User.objects.select_for_update().filter(pk=user.pk).order_by().get()
-    if member.tenant_id is not None:
+    if member.tenant_id is not None:  # first: such an account can accept no invitation at all
         raise AlreadyInTenant()
+    if normalize_email(member.email) != invitation.email:
+        raise InvalidInput(OTHER_ADDRESS)
     member.tenant, member.role = invitation.tenant, invitation.role
     member.email_verified = True  # the token reached this address
     member.save(update_fields=["tenant", "role", "email_verified"])

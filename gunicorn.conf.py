@@ -31,6 +31,13 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 def post_worker_init(worker):
     """Each worker delivers queued mail in a thread of its own (apps/core/mail.py) from the
     start, so mail kept across a restart goes out without waiting for a first request."""
+    # What the app created while loading lives as long as the worker: gc.freeze() takes it
+    # out of the collector's sight, so a full collection stops walking ~100k long-lived
+    # objects (~55 ms each time, measured; docs/PERFORMANCE.md). Nothing is freed by this.
+    import gc
+
+    gc.freeze()
+
     from django.conf import settings
 
     if getattr(settings, "MAIL_DELIVERY_IN_WEB", False):  # bench/stock and bench/floor have no mail

@@ -19,6 +19,7 @@ API for views (each pair-issuing view is one line):
     return transport.pair_response(request, {"user": ..., **tokens}, status=201)
     refresh = transport.presented_refresh(request)        # body or cookie, per transport
     return transport.logout_response(request, revoke=partial(session_revoke_by_refresh, user=...))
+    return transport.sessions_ended_response(request, {"revoked_sessions": n})  # logout-all
 
 `pair_response` takes the body the header transport would answer (with `refresh`) and, in
 cookie transport, moves `refresh` into the Set-Cookie header. Nothing else in a view needs
@@ -171,6 +172,15 @@ def logout_response(request: Request, *, revoke: Callable[..., None]) -> Respons
             logger.info("Logout with an unusable refresh cookie: cleared it")
     response = Response(status=205)
     clear_refresh_cookie(response)
+    return response
+
+
+def sessions_ended_response(request: Request, data: Mapping[str, Any], *, status: int = 200) -> Response:
+    """The answer after the caller's own session was revoked by other means (logout-all):
+    `data` as is; in cookie transport the refresh cookie, now dead, is cleared too."""
+    response = Response(dict(data), status=status)
+    if uses_cookie(request):
+        clear_refresh_cookie(response)
     return response
 
 

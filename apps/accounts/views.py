@@ -142,10 +142,14 @@ class LogoutView(APIView):
 class LogoutAllView(APIView):
     """Revoke every session of the caller, and every access token issued so far."""
 
-    @extend_schema(tags=[TAG], request=None, responses={200: s.LogoutAllOutput, **errors(401)})
+    @extend_schema(
+        tags=[TAG], request=None, parameters=[transport.TRANSPORT_PARAMETER, transport.set_cookie_header(200)],
+        description="Cookie transport: CSRF required; the (now dead) refresh cookie is cleared.",
+        responses={200: s.LogoutAllOutput, **errors(401, 403, s403=CSRF_403)},
+    )
     def post(self, request):
         count = services.user_logout_all(user=request.user, session_id=_session_id(request), **_device(request))
-        return Response({"revoked_sessions": count})
+        return transport.sessions_ended_response(request, {"revoked_sessions": count})
 
 
 class MeView(APIView):

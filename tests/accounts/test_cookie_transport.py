@@ -453,3 +453,25 @@ def test_with_redis_down_cookies_still_rotate_and_a_logged_out_cookie_stays_dead
     assert response.status_code == 200, response.content
     gone.set_refresh_cookie(dead_cookie)
     assert_code(gone.refresh(), 401, "token_not_valid")
+
+
+def test_cookie_logout_all_revokes_every_session_and_clears_the_dead_cookie(logged_in, tokens):
+    cookie = logged_in.refresh_cookie
+    response = logged_in.post("/api/auth/logout-all/")
+    assert response.status_code == 200, response.content
+    assert response.json()["revoked_sessions"] == 2
+    assert_cleared(response)
+    assert session_state(cookie)[1] is True and session_state(tokens["refresh"])[1] is True
+
+
+def test_header_logout_all_sets_no_cookie(auth_client):
+    response = auth_client.post("/api/auth/logout-all/")
+    assert response.status_code == 200
+    assert COOKIE not in response.cookies
+
+
+def test_the_transport_header_value_is_case_insensitive(browser, user, password):
+    response = browser.post("/api/auth/login/", {"email": user.email, "password": password},
+                            cookie_transport=False, HTTP_X_AUTH_TRANSPORT=" Cookie ")
+    assert response.status_code == 200
+    assert set(response.json()) == {"user", "access"}

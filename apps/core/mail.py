@@ -106,6 +106,8 @@ def _claim_one():
 
     now = clock.now()
     token = uuid.uuid4().hex
+    if not _due(now).exists():  # the idle poll: a plain read, no write lock (SQLite) taken
+        return None
     with transaction.atomic():
         candidates = _due(now).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:

@@ -241,3 +241,16 @@ def test_email_verification_setting_is_checked_at_start_up():
         timeout=60,
     )
     assert result.returncode != 0 and "EMAIL_VERIFICATION must be 'optional' or 'mandatory'" in result.stderr
+
+
+def test_the_four_endpoints_are_in_the_openapi_schema_with_their_answers(db, api_client):
+    paths = api_client.get("/api/schema/?format=json").json()["paths"]
+    expected = {
+        "/api/auth/password/reset/": {"202", "400", "429"},
+        "/api/auth/password/reset/confirm/": {"200", "400", "429"},
+        "/api/auth/email/verify/": {"200", "400", "429"},
+        "/api/auth/email/verify/resend/": {"202", "401", "429"},
+    }
+    for path, statuses in expected.items():
+        assert statuses <= set(paths[path]["post"]["responses"]), path
+    assert "email_not_verified" in paths["/api/auth/login/"]["post"]["responses"]["403"]["description"]

@@ -233,6 +233,7 @@ def delivery_loop(*, stop: threading.Event | None = None) -> None:
     """Deliver until `stop` is set: a pass, then wait for a wake-up or MAIL_POLL_SECONDS."""
     stop = stop or threading.Event()
     last_prune = 0.0
+    failures = 0
     while not stop.is_set():
         attempted = 0
         try:
@@ -241,12 +242,18 @@ def delivery_loop(*, stop: threading.Event | None = None) -> None:
             if time.monotonic() - last_prune > SENT_PRUNE_INTERVAL_SECONDS:
                 last_prune = time.monotonic()
                 mail_prune_sent()
+            failures = 0
         except Exception:  # a database outage must not end delivery for good
-            logger.exception("Mail delivery pass failed; retrying")
+            failures += 1
+            if failures == 1:
+                logger.exception("Mail delivery pass failed; retrying")
+            else:  # one traceback per outage, not one per poll per worker
+                logger.warning("Mail delivery pass failed again (%d in a row)", failures)
         finally:
             close_old_connections()
         if attempted == 0:
-            _wake_event.wait(timeout=float(settings.MAIL_POLL_SECONDS))
+            # Polls slow down while the database fails (up to 10 polls' worth), not while idle.
+            _wake_event.wait(timeout=float(settings.MAIL_POLL_SECONDS) * min(1 + failures, 10))
             _wake_event.clear()
 
 

@@ -418,10 +418,6 @@ def test_previous_public_keys_accept_one_line_escaped_pems_and_refuse_junk():
         keys.load_public_keys(key_pem("EdDSA", 11)[0])
 
 
-def test_generated_rsa_keys_have_3072_bits():
-    assert keys.generate_private_key("RS256").key_size == 3072
-
-
 def test_log_redaction_masks_private_keys_and_hmac_fallbacks(settings):
     from apps.core.logging import redact
 
@@ -447,3 +443,23 @@ def test_grace_window_returns_the_same_refresh_token_with_an_asymmetric_algorith
     assert again["refresh"] == new["refresh"]
     assert header(again["access"])["alg"] == algorithm
     assert bearer(again["access"]).get(ME).status_code == 200
+
+
+@pytest.mark.parametrize("algorithm", ASYMMETRIC)
+def test_generate_signing_key_prints_a_private_key_then_its_public_key(algorithm):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("generate_signing_key", "--algorithm", algorithm, stdout=out)
+    text = out.getvalue()
+    private_end = text.index("-----END PRIVATE KEY-----\n") + len("-----END PRIVATE KEY-----\n")
+    private = keys.load_private_key(text[:private_end], algorithm=algorithm)  # fits the algorithm
+    (public,) = keys.load_public_keys(text[private_end:])
+
+    assert text.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert keys.public_pem(private) == text[private_end:]
+    assert keys.algorithm_of(public, variable="-") == algorithm
+    if algorithm == "RS256":
+        assert private.key_size == 3072

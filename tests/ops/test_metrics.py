@@ -201,34 +201,18 @@ def test_a_scrape_shows_the_sum_over_every_gunicorn_worker(tmp_path):
     assert len(workers_with_figures) >= 2
 
 
-def test_gunicorn_wipes_the_metrics_directory_at_start(tmp_path):
-    multiproc = tmp_path / "prometheus"
-    multiproc.mkdir()
-    (multiproc / "counter_999999.db").write_bytes(b"left over from an earlier run")
-
-    with services.live_server(workers=2, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc)) as server:
-        response = requests.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-        assert response.status_code == 200
-        assert not (multiproc / "counter_999999.db").exists()
-
-
-def test_mail_queue_pending_is_read_from_the_database_at_scrape(db, metrics_token):
-    from apps.core.mail import mail_queue
-
-    for n in range(3):
-        mail_queue(to=f"r{n}@example.com", subject="hello", body="body")
-
-    assert parse(scrape().content.decode(), "mail_queue_pending") == 3
-
-
 def test_gunicorn_wipes_only_metric_files_from_a_named_directory(tmp_path):
     multiproc = tmp_path / "shared"
     multiproc.mkdir()
     (multiproc / "keep-me.txt").write_text("not ours")
     (multiproc / "gauge_livemax_999999.db").write_bytes(b"stale")
+    (multiproc / "counter_999999.db").write_bytes(b"left over from an earlier run")
 
-    with services.live_server(workers=1, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc)):
+    with services.live_server(workers=1, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(multiproc)) as server:
+        response = requests.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        assert response.status_code == 200
         assert not (multiproc / "gauge_livemax_999999.db").exists()
+        assert not (multiproc / "counter_999999.db").exists()
         assert (multiproc / "keep-me.txt").read_text() == "not ours"
 
 

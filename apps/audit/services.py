@@ -13,7 +13,6 @@ Guarantees, and why
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,19 +21,12 @@ from django.db import DatabaseError, transaction
 
 from apps.audit.models import EventType, SecurityEvent
 from apps.core import clock
+from apps.core.ids import parse_uuid
+from apps.core.pruning import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT_MAX = 256
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    if value is None or value == "":
-        return None
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def event_record(
@@ -55,8 +47,8 @@ def event_record(
         type=str(type),
         created_at=clock.now(),
         user_id=user.pk,
-        tenant_id=_uuid_or_none(user.tenant_id if tenant_id is ... else tenant_id),
-        session_id=_uuid_or_none(session_id),
+        tenant_id=parse_uuid(user.tenant_id if tenant_id is ... else tenant_id),
+        session_id=parse_uuid(session_id),
         ip=ip or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
     )
@@ -77,12 +69,4 @@ def events_prune(*, now: datetime | None = None, batch_size: int = 1000) -> int:
     if days <= 0:
         return 0
     cutoff = (now or clock.now()) - timedelta(days=days)
-    deleted_total = 0
-    while True:
-        ids = list(SecurityEvent.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return deleted_total
-        deleted, _ = SecurityEvent.objects.filter(pk__in=ids).delete()
-        deleted_total += deleted
-        if len(ids) < batch_size:
-            return deleted_total
+    return delete_in_batches(SecurityEvent.objects.filter(created_at__lt=cutoff), batch_size=batch_size)

@@ -44,7 +44,9 @@ from apps.audit.models import EventType
 from apps.audit.services import event_record, events_prune
 from apps.core import clock, metrics
 from apps.core.exceptions import NotFound, TokenNotValid
+from apps.core.ids import parse_uuid
 from apps.core.prepared import PreparedPkLookup, PreparedUpdate
+from apps.core.pruning import delete_in_batches
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("apps.security")
@@ -218,7 +220,7 @@ def _rotate_locked(
 
 
 def _locked_session(session_id: str) -> RefreshSession | None:
-    pk = _uuid_or_none(session_id)
+    pk = parse_uuid(session_id)
     if pk is None:
         return None
     return _locked_session_lookup.get(pk)
@@ -236,7 +238,7 @@ _locked_session_lookup: PreparedPkLookup[RefreshSession] = PreparedPkLookup(
 def refresh_is_usable(*, token: tokens.Token) -> bool:
     """Would this (already decoded) refresh token be accepted now? Read-only: no reuse
     handling, so /verify/ can never revoke anything."""
-    session_id, jti = _uuid_or_none(token.get(tokens.SESSION_CLAIM)), token.get("jti")
+    session_id, jti = parse_uuid(token.get(tokens.SESSION_CLAIM)), token.get("jti")
     if session_id is None or revocation_cache.is_marked_revoked(session_id):
         return False
     session = RefreshSession.objects.select_related("user", "user__tenant").filter(pk=session_id).first()
@@ -347,7 +349,7 @@ def session_revoke_by_refresh(
 ) -> None:
     """Logout: revoke the session behind this refresh token, if it is the caller's."""
     token = tokens.decode_refresh(refresh)
-    session = RefreshSession.objects.filter(pk=_uuid_or_none(token[tokens.SESSION_CLAIM]), user=user).first()
+    session = RefreshSession.objects.filter(pk=parse_uuid(token[tokens.SESSION_CLAIM]), user=user).first()
     if session is None:
         raise TokenNotValid()
     session.user = user
@@ -358,7 +360,7 @@ def session_revoke_by_id(
     *, user: User, session_id: Any, ip: str | None = None, user_agent: str | None = None,
 ) -> None:
     """DELETE /sessions/<id>/: only the caller's own sessions exist for them."""
-    session = RefreshSession.objects.filter(pk=_uuid_or_none(session_id), user=user, revoked_at__isnull=True).first()
+    session = RefreshSession.objects.filter(pk=parse_uuid(session_id), user=user, revoked_at__isnull=True).first()
     if session is None:
         raise NotFound("No such session.")
     session.user = user
@@ -373,18 +375,9 @@ def user_logout_all(
     event about the caller's session. Returns how many sessions were revoked."""
     count = sessions_revoke_for_user(user=user, reason=RevokeReason.LOGOUT_ALL)
     event_record(
-        type=EventType.LOGOUT_ALL, user=user, ip=ip, user_agent=user_agent, session_id=_uuid_or_none(session_id),
+        type=EventType.LOGOUT_ALL, user=user, ip=ip, user_agent=user_agent, session_id=parse_uuid(session_id),
     )
     return count
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @transaction.atomic
@@ -395,7 +388,7 @@ def session_rotate_for_password_change(*, user: User, session_id: Any, ip: str |
     now = clock.now()
     session = (
         RefreshSession.objects.select_for_update()
-        .filter(pk=_uuid_or_none(session_id), user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .filter(pk=parse_uuid(session_id), user=user, revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if session is None:
@@ -416,17 +409,7 @@ def sessions_prune(*, now: datetime | None = None, batch_size: int = 1000) -> in
     """Delete sessions none of whose tokens can be used any more (expired or revoked and past
     their last token's exp). Batched, so a large backlog never holds a long lock."""
     now = now or clock.now()
-    deleted_total = 0
-    while True:
-        ids = list(
-            RefreshSession.objects.filter(current_expires_at__lte=now).values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return deleted_total
-        deleted, _ = RefreshSession.objects.filter(pk__in=ids).delete()
-        deleted_total += deleted
-        if len(ids) < batch_size:
-            return deleted_total
+    return delete_in_batches(RefreshSession.objects.filter(current_expires_at__lte=now), batch_size=batch_size)
 
 
 _prune_lock = threading.Lock()

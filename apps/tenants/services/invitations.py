@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +46,7 @@ from apps.core.exceptions import (
     NotFound,
     TenantInactive,
 )
+from apps.core.ids import parse_uuid
 from apps.core.mail import mail_queue
 from apps.tenants.models import Invitation, Tenant
 from apps.tenants.services.members import ensure_grantable
@@ -130,7 +130,7 @@ def invitation_revoke(*, tenant: Tenant, invitation_id: Any) -> None:
     """DELETE: the link stops working at once. Only this tenant's open invitations exist
     for the caller (another tenant's id, an accepted or already deleted one: 404)."""
     invitation = None
-    if _is_uuid(invitation_id):
+    if parse_uuid(invitation_id) is not None:
         invitation = (
             Invitation.objects.select_for_update()
             .filter(pk=invitation_id, tenant=tenant, accepted_at__isnull=True, revoked_at__isnull=True)
@@ -143,12 +143,6 @@ def invitation_revoke(*, tenant: Tenant, invitation_id: Any) -> None:
     logger.info("Invitation %s of tenant %s revoked", invitation.id, tenant.id)
 
 
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _locked_pending(token: Any) -> Invitation:

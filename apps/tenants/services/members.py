@@ -17,7 +17,6 @@ Guarantees, and why
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from django.db import transaction
@@ -27,6 +26,7 @@ from apps.accounts.services import RevokeReason, sessions_revoke_for_user, user_
 from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.ids import parse_uuid
 from apps.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def _locked_member(*, tenant: Tenant, user_id: Any) -> User:
     """The tenant's member, row locked; another tenant's user or a bad id is 404."""
     member = (
         User.objects.select_for_update().filter(pk=user_id, tenant=tenant).order_by().first()
-        if _is_uuid(user_id) else None
+        if parse_uuid(user_id) is not None else None
     )
     if member is None:
         raise NotFound("No such member.")
@@ -63,12 +63,6 @@ def _locked_member(*, tenant: Tenant, user_id: Any) -> User:
     return member
 
 
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @transaction.atomic

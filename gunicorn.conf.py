@@ -1,6 +1,6 @@
 """gunicorn settings: `gunicorn config.wsgi:application` picks this file up by itself."""
-import multiprocessing
 import glob
+import multiprocessing
 import os
 import tempfile
 

@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_paths.py                      # CPU ms per request, every path
     .venv/bin/python bench/profile_paths.py me --profile         # + pyinstrument tree (stderr)
     .venv/bin/python bench/profile_paths.py refresh --count 2000
+    .venv/bin/python bench/profile_paths.py me --cprofile 40     # + flat cProfile list (stderr)
 
 Ours with the production settings of bench/compare.py (DEBUG=False, HTTPS via the proxy
 header, throttling off) on a scratch PostgreSQL database and a private Redis, through Django's
@@ -103,6 +104,16 @@ def child(args) -> None:
                     call()
             sys.stderr.write(f"\n===== {name}: {count} requests =====\n")
             sys.stderr.write(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False))
+        if args.cprofile:
+            import cProfile
+            import io
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.runcall(lambda: [call() for _ in range(count)])
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.cprofile)
+            sys.stderr.write(f"\n===== {name}: {count} requests, cProfile by own time =====\n{out.getvalue()}")
     print(json.dumps({"cpu_ms_per_request": results}))
 
 
@@ -111,6 +122,8 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", metavar="path", help="some of: " + ", ".join(PATHS))
     parser.add_argument("--count", type=int, default=1000, help="requests per path (login: a twentieth)")
     parser.add_argument("--profile", action="store_true", help="pyinstrument tree per path, on stderr")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="cProfile flat list, the N functions with the most own time, on stderr")
     args = parser.parse_args()
     if set(args.paths) - set(PATHS):
         parser.error("paths are some of: " + ", ".join(PATHS))

@@ -142,6 +142,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", default=3)
     )
+    # Django's backend, with CONN_HEALTH_CHECKS answered by a poll() of the socket instead of
+    # a SELECT 1 round trip before every request's first query (apps/core/postgres/base.py).
+    DATABASES["default"]["ENGINE"] = "apps.core.postgres"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

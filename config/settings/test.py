@@ -19,7 +19,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # A test database per run, so concurrent runs against one PostgreSQL server cannot drop each
 # other's database (pytest-django drops it at the end).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "apps.core.postgres":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_authsvc_{os.getpid()}"}  # noqa: F405
 # Mail is delivered only where a test asks for it (mail_deliver_due or its own worker).
 MAIL_DELIVERY_IN_WEB = False

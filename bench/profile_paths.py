@@ -110,7 +110,10 @@ def child(args) -> None:
             import pstats
 
             profile = cProfile.Profile()
-            profile.runcall(lambda: [call() for _ in range(count)])
+            profile.enable()
+            for _ in range(count):
+                call()
+            profile.disable()
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.cprofile)
             sys.stderr.write(f"\n===== {name}: {count} requests, cProfile by own time =====\n{out.getvalue()}")

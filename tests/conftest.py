@@ -8,7 +8,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from apps.accounts.services import get_tokens_for_user
-from apps.core import throttling
+from apps.core import health, throttling
 from apps.core.cache import gateway
 from config.settings.base import build_caches
 from tests import services
@@ -24,8 +24,10 @@ def _isolated_state(settings):
         settings.CACHES = build_caches(settings.REDIS_URL, socket_timeout=0.25, key_prefix=settings.REDIS_KEY_PREFIX)
     throttling.reset_local_counters()
     gateway.reset()
+    health.reset()
     yield
     gateway.reset()
+    health.reset()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -278,6 +278,7 @@ def keyring() -> KeyRing:
 def _reset_on_setting_changed(*, setting: str, **_: Any) -> None:
     if setting in _SETTINGS:
         keyring.cache_clear()
+        _verified_access.cache_clear()
 
 
 def connect_signals() -> None:
@@ -299,14 +300,47 @@ def sign_refresh(claims: dict[str, Any]) -> str:
     return jwt.encode(claims, ring.hmac_signing_key, algorithm=HMAC_ALGORITHM, headers={"kid": ring.hmac_kid})
 
 
+# Verified access tokens, newest used last. A bearer token is presented on every request of
+# its lifetime (minutes), and verifying it again costs ~70 us of PyJWT per request (two strict
+# base64/JSON parses and the signature): ~9 % of a `GET /api/auth/me/` worker's CPU. Only a
+# token that verified enters, keyed by its exact bytes and the verification parameters, so an
+# entry can only ever answer for the token that was checked. `exp` is the one verdict that
+# changes with time (a token failing `nbf`/`iat` is never cached): it is checked again on
+# every hit, exactly as PyJWT checks it. Revocation is not a property of the signature: it is
+# checked per request by the caller (apps/accounts/authentication.py). Cleared with the key
+# ring when key settings change; ~2 KB per entry, so at most ~4 MB per process.
+VERIFIED_CACHE_SIZE = 2048
+
+
+@functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
+def _verified_access(token: str | bytes, audience: str | None, issuer: str | None, leeway: timedelta) -> dict[str, Any]:
+    return _verify(token, hmac_only=False, audience=audience, issuer=issuer, leeway=leeway, verify_signature=True)
+
+
 def verify(
-    token: str, *, hmac_only: bool, audience: str | None, issuer: str | None, leeway: timedelta,
+    token: str | bytes, *, hmac_only: bool, audience: str | None, issuer: str | None, leeway: timedelta,
     verify_signature: bool = True,
 ) -> dict[str, Any]:
     """The claims of a token signed by one of our configured keys, else KeyNotAccepted.
 
-    `hmac_only` (refresh tokens): only JWT_SECRET_KEY and its fallbacks are candidates.
+    `hmac_only` (refresh tokens): only JWT_SECRET_KEY and its fallbacks are candidates; those
+    are single-use, so they are verified afresh every time (never cached).
     """
+    if hmac_only or not verify_signature:
+        return _verify(token, hmac_only=hmac_only, audience=audience, issuer=issuer, leeway=leeway,
+                       verify_signature=verify_signature)
+    claims = _verified_access(token, audience, issuer, leeway)
+    exp = claims.get("exp")
+    # PyJWT's own test (api_jwt._validate_exp): expired when exp <= now - leeway.
+    if exp is not None and exp <= datetime.now(tz=UTC).timestamp() - leeway.total_seconds():
+        raise KeyExpired("Token is expired.")
+    return dict(claims)  # a copy: the caller's token object may change its payload
+
+
+def _verify(
+    token: str | bytes, *, hmac_only: bool, audience: str | None, issuer: str | None, leeway: timedelta,
+    verify_signature: bool,
+) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:

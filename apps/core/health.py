@@ -6,6 +6,9 @@ nothing here can leak a connection string: only fixed words and exception class 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -52,6 +55,46 @@ def _database_ok() -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What the dependencies answered, and when (`timestamp` in the body is `checked_at`)."""
+
+    database_ok: bool
+    cache_up: bool
+    checked_at: datetime
+    monotonic: float
+
+
+_last_probe: Probe | None = None
+
+
+def reset() -> None:
+    """Forget the last probe (tests; the next /health asks the dependencies again)."""
+    global _last_probe
+    _last_probe = None
+
+
+def probe() -> Probe:
+    """The dependencies' status, asked at most once per HEALTH_CHECK_CACHE_SECONDS per process.
+
+    A probe is a database and a Redis round trip (and the work of both servers): most of what
+    /health costs. Health checkers, load balancers and uptime monitors poll it many times a
+    second across an instance's workers, so each worker reuses its last answer for up to
+    HEALTH_CHECK_CACHE_SECONDS (default 1 s; 0 asks on every request). A failure is kept as
+    long as a success, which also spares a struggling database a connection attempt per
+    check. Racing threads may both probe: harmless, the last one wins.
+    """
+    global _last_probe
+    ttl = settings.HEALTH_CHECK_CACHE_SECONDS
+    last = _last_probe
+    if last is not None and ttl > 0 and time.monotonic() - last.monotonic < ttl:
+        return last
+    cache_up = gateway.ping()
+    database_ok = _database_ok()
+    _last_probe = Probe(database_ok=database_ok, cache_up=cache_up, checked_at=clock.now(), monotonic=time.monotonic())
+    return _last_probe
+
+
 # csrf_exempt: read-only, and a POST must get the JSON 405 below, not Django's HTML CSRF 403.
 @csrf_exempt
 @never_cache
@@ -59,15 +102,16 @@ def health(request: HttpRequest) -> JsonResponse:
     """Database and cache status: 200 healthy/degraded, 503 when the database is down."""
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed()
-    cache_up = gateway.ping()
+    status = probe()
+    cache_up = status.cache_up
     body = {
         "status": "healthy",
         "database": "connected",
         "cache": "connected" if cache_up else "unavailable",
         "version": settings.VERSION,
-        "timestamp": clock.now().isoformat().replace("+00:00", "Z"),
+        "timestamp": status.checked_at.isoformat().replace("+00:00", "Z"),
     }
-    if not _database_ok():
+    if not status.database_ok:
         body.update(
             status="unhealthy",
             database="unavailable",

@@ -158,6 +158,10 @@ REDIS_CIRCUIT_COOLDOWN_SECONDS = float(env_str("REDIS_CIRCUIT_COOLDOWN_SECONDS",
 
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", default="authsvc")
 
+# /health asks the database and Redis at most once per this many seconds per worker and
+# answers from that probe in between (apps/core/health.py); 0: on every request.
+HEALTH_CHECK_CACHE_SECONDS = env_float("HEALTH_CHECK_CACHE_SECONDS", default=1.0)
+
 
 def build_caches(redis_url: str, *, socket_timeout: float, key_prefix: str) -> dict:
     """CACHES for a Redis URL (django-redis), or process memory when there is none."""

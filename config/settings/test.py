@@ -13,6 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 # The test client speaks plain HTTP.
 SECURE_SSL_REDIRECT = False
 SESSION_PRUNE_INTERVAL_SECONDS = 0
+# Every /health asks its dependencies; tests of the reuse set it themselves.
+HEALTH_CHECK_CACHE_SECONDS = 0
 # No collectstatic before tests: whitenoise serves from the finders.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True

@@ -199,7 +199,7 @@ def test_health_is_healthy_after_its_persistent_database_connection_was_killed()
 
     import psycopg2
 
-    with services.live_server(workers=1) as server:
+    with services.live_server(workers=1, HEALTH_CHECK_CACHE_SECONDS="0") as server:  # probe every time
         assert requests.get(f"{server.url}/health", timeout=15).json()["database"] == "connected"
         database = urlsplit(server.env["DATABASE_URL"]).path.lstrip("/")
         admin = psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=5)
@@ -215,3 +215,42 @@ def test_health_is_healthy_after_its_persistent_database_connection_was_killed()
         response = requests.get(f"{server.url}/health", timeout=15)
     assert response.status_code == 200, response.text
     assert response.json()["database"] == "connected"
+
+
+# --- Probe reuse: HEALTH_CHECK_CACHE_SECONDS ---------------------------------------------------
+# transactional_db: a failed probe closes the connection, which must not be a test transaction's.
+
+
+def test_health_reuses_its_probe_within_the_interval_and_asks_again_after_it(api_client, transactional_db, settings, monkeypatch):
+    from apps.core import health
+
+    settings.HEALTH_CHECK_CACHE_SECONDS = 0.3
+    first = api_client.get("/health")
+    assert first.status_code == 200 and first.json()["status"] == "healthy"
+
+    def database_down() -> None:
+        raise health.DatabaseError("connection refused")
+
+    monkeypatch.setattr(health, "_select_one", database_down)
+    within = api_client.get("/health")
+    assert within.status_code == 200  # the probe of 0.3 s ago still stands
+    assert within.json()["timestamp"] == first.json()["timestamp"]  # and says when it was taken
+
+    time.sleep(0.35)
+    after = api_client.get("/health")
+    assert after.status_code == 503
+    assert after.json()["status"] == "unhealthy"
+    monkeypatch.undo()
+    assert api_client.get("/health").status_code == 503  # the failure is reused too...
+    time.sleep(0.35)
+    assert api_client.get("/health").status_code == 200  # ...until the next probe
+
+
+def test_health_with_interval_zero_asks_the_dependencies_on_every_request(api_client, transactional_db, settings, monkeypatch):
+    from apps.core import health
+
+    settings.HEALTH_CHECK_CACHE_SECONDS = 0
+    assert api_client.get("/health").status_code == 200
+    monkeypatch.setattr(health, "_select_one", lambda: (_ for _ in ()).throw(health.DatabaseError("down")))
+    assert api_client.get("/health").status_code == 503
+

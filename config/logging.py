@@ -1,8 +1,8 @@
 """LOGGING dict for settings: three rotating files plus optional stdout.
 
-Rotation uses concurrent-log-handler: every gunicorn worker writes the same files, and the
-stdlib RotatingFileHandler loses or interleaves lines when two processes rotate at once.
-The handler takes an inter-process file lock around each write and each rollover.
+Every gunicorn worker writes the same files, and the stdlib RotatingFileHandler loses or
+interleaves lines when two processes rotate at once; apps.core.logging.SharedRotatingFileHandler
+appends each line with one O_APPEND write and takes an inter-process lock only to rotate.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def build_logging(
 
     def rotating(filename: str, handler_level: str) -> dict[str, Any]:
         return {
-            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+            "class": "apps.core.logging.SharedRotatingFileHandler",
             "filename": str(log_dir / filename),
             "maxBytes": max_bytes,
             "backupCount": backup_count,

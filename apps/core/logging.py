@@ -1,11 +1,14 @@
-"""Log filters: the request id on every line, and secrets masked out of every line.
+"""Log filters (the request id on every line, secrets masked out of every line), the shared
+rotating file handler, and the JSON line formatter.
 
-Both are attached to the handlers (not to loggers), so they see records from every logger,
-Django's own `django.request` included.
+The filters are attached to the handlers (not to loggers), so they see records from every
+logger, Django's own `django.request` included.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import re
 import traceback
 from datetime import UTC, datetime
@@ -47,15 +50,24 @@ def _configured_secrets() -> list[str]:
 
 
 def redact(text: str) -> str:
-    """Mask tokens, credentials in URLs, secret-looking fields and the configured keys."""
+    """Mask tokens, credentials in URLs, secret-looking fields and the configured keys.
+
+    Each pattern runs only when the text holds the literal that pattern cannot match without
+    ("-----BEGIN ", "eyJ", "://", ":" or "="): the result is the same, and a line such as
+    the access line ("GET /api/auth/me/ 200 0.9ms") skips most of the work.
+    """
     for secret in _configured_secrets():
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = _PEM_PRIVATE.sub(REDACTED, text)
-    text = _JWT.sub(REDACTED, text)
+    if "-----BEGIN " in text:
+        text = _PEM_PRIVATE.sub(REDACTED, text)
+    if "eyJ" in text:
+        text = _JWT.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
-    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    if "://" in text:
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+    if ":" in text or "=" in text:
+        text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return text
 
 
@@ -144,3 +156,99 @@ class JsonLineFormatter(_json_formatter_base()):  # type: ignore[misc]
             log_data["exception"] = record.exc_text
         if record.stack_info:
             log_data["stack_info"] = record.stack_info
+
+
+# --- The log files: every worker appends, one rotates ---------------------------------------
+class SharedRotatingFileHandler(logging.Handler):
+    """A size-rotated file that every gunicorn worker writes at once, with no lost, duplicated
+    or interleaved line (contract "Logs"), and a lock only when the file is rotated.
+
+    - A line is one write(2) on an O_APPEND descriptor. Linux performs such a write on a
+      regular file under the inode's lock, at the current end of the file: lines of concurrent
+      processes never interleave or overwrite each other (local filesystems; not NFS).
+    - Before each line, one stat(2) of the path gives the current file's identity and size.
+      When another process has rotated, the path names a new file, and this one reopens it;
+      when the line would take the file past `maxBytes`, this process takes an exclusive
+      flock on a lock file beside it, checks again (another process may have just rotated),
+      and rotates the stdlib's way: name.N-1 -> name.N, ..., name -> name.1.
+    - A line written between another process's rotation and this one's next stat lands at the
+      end of name.1: kept, in the previous file.
+
+    concurrent-log-handler, used before, takes its inter-process lock around every line (flock
+    through portalocker, stat, fstat, seek, write, flush, unlock): 40-90 us per line inside a
+    request, measured, against ~10 us here (docs/PERFORMANCE.md, "The log line").
+    """
+
+    terminator = "\n"
+
+    def __init__(self, filename: str, maxBytes: int = 0, backupCount: int = 0, encoding: str = "utf-8") -> None:
+        super().__init__()
+        self.baseFilename = os.path.abspath(filename)
+        self.maxBytes, self.backupCount, self.encoding = maxBytes, backupCount, encoding
+        folder, name = os.path.split(self.baseFilename)
+        self.lockFilename = os.path.join(folder, f".{name}.lock")
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            data = (self.format(record) + self.terminator).encode(self.encoding, "backslashreplace")
+            size = self._current_size()
+            if self.maxBytes > 0 and self.backupCount > 0 and size > 0 and size + len(data) > self.maxBytes:
+                self._rotate(len(data))
+            self._write(data)
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 - logging must never break the request
+            self.handleError(record)
+
+    def close(self) -> None:
+        with self.lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = self._identity = None
+        super().close()
+
+    def _open(self) -> int:
+        """(Re)open the file the path names now; returns its size."""
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        if self._fd is not None:
+            os.close(self._fd)
+        stat = os.fstat(fd)
+        self._fd, self._identity = fd, (stat.st_dev, stat.st_ino)
+        return stat.st_size
+
+    def _current_size(self) -> int:
+        try:
+            stat = os.stat(self.baseFilename)
+        except FileNotFoundError:  # mid-rotation elsewhere, or deleted: create it
+            return self._open()
+        if self._fd is None or (stat.st_dev, stat.st_ino) != self._identity:
+            return self._open()
+        return stat.st_size
+
+    def _rotate(self, incoming: int) -> None:
+        lock_fd = os.open(self.lockFilename, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            try:
+                stat = os.stat(self.baseFilename)
+            except FileNotFoundError:
+                stat = None
+            # Still the file we found full? Else another process rotated while we waited.
+            if stat is not None and (stat.st_dev, stat.st_ino) == self._identity and stat.st_size + incoming > self.maxBytes:
+                for index in range(self.backupCount - 1, 0, -1):
+                    older = f"{self.baseFilename}.{index}"
+                    if os.path.exists(older):
+                        os.replace(older, f"{self.baseFilename}.{index + 1}")
+                os.replace(self.baseFilename, f"{self.baseFilename}.1")
+            self._open()
+        finally:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
+
+    def _write(self, data: bytes) -> None:
+        written = os.write(self._fd, data)
+        while written < len(data):  # a regular file takes it whole unless the disk is full
+            data = data[written:]
+            written = os.write(self._fd, data)

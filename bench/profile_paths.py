@@ -115,7 +115,7 @@ def child(args) -> None:
                 call()
             profile.disable()
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.cprofile)
+            pstats.Stats(profile, stream=out).sort_stats(os.environ.get("BENCH_CPROFILE_SORT", "tottime")).print_stats(args.cprofile)
             sys.stderr.write(f"\n===== {name}: {count} requests, cProfile by own time =====\n{out.getvalue()}")
     print(json.dumps({"cpu_ms_per_request": results}))
 

@@ -57,6 +57,18 @@ class _Compiled:
         self.init_list = [col.target.attname for col, _, _ in select[self.start:self.end]]
         self.model = klass_info["model"]
         self.populators = get_related_populators(klass_info, select, queryset.db)
+        # The selected columns, table-qualified as in the SELECT (for a RETURNING clause).
+        self.columns_sql = ", ".join(sql for _, (sql, _), _ in select)
+        self.aliases_are_table_names = all(alias == join.table_name for alias, join in compiler.query.alias_map.items())
+
+    def instance(self, row: Any, using: str) -> Model:
+        """The model instance (select_related relations filled) for one selected row."""
+        if self.converters:
+            row = next(iter(self.compiler.apply_converters([row], self.converters)))
+        obj = self.model.from_db(using, self.init_list, row[self.start:self.end])
+        for populator in self.populators:
+            populator.populate(row, obj)
+        return obj
 
 
 class PreparedPkLookup(Generic[M]):
@@ -85,12 +97,37 @@ class PreparedPkLookup(Generic[M]):
             row = cursor.fetchone()
         if row is None:
             return None
-        if compiled.converters:
-            row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
-        obj = compiled.model.from_db(self._using, compiled.init_list, row[compiled.start:compiled.end])
-        for populator in compiled.populators:
-            populator.populate(row, obj)
-        return obj
+        return compiled.instance(row, self._using)
+
+
+class PreparedReturning(Generic[M]):
+    """The columns a QuerySet selects (select_related included) for an UPDATE's RETURNING
+    clause, and the decoding of a returned row into the instance that QuerySet would give.
+
+    `returning.columns(connection)`: the SELECT's own column list, qualified by the tables'
+    names (each table must appear once in the query, so that its alias is its name).
+    `returning.instance(connection, row)`: Model.from_db plus the related populators, with the
+    compiler's converters, exactly as PreparedPkLookup.get decodes its row.
+    """
+
+    def __init__(self, queryset: Callable[[], QuerySet], *, using: str = "default") -> None:
+        self._queryset, self._using = queryset, using
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _for(self, connection: Any) -> _Compiled:
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = _Compiled(self._queryset().using(self._using), connection)
+            if not compiled.aliases_are_table_names:
+                raise ValueError("a table appears twice in the query: its columns would not name it")
+            self._compiled[connection] = compiled
+        return compiled
+
+    def columns(self, connection: Any) -> str:
+        return self._for(connection).columns_sql
+
+    def instance(self, connection: Any, row: Any) -> M:
+        return self._for(connection).instance(row, self._using)
 
 
 class PreparedUpdate:

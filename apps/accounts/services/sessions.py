@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from apps.accounts import revocation_cache, tokens
 from apps.accounts.models import RefreshSession, User
@@ -45,7 +45,7 @@ from apps.audit.services import event_record, events_prune
 from apps.core import clock, metrics
 from apps.core.exceptions import NotFound, TokenNotValid
 from apps.core.ids import parse_uuid
-from apps.core.prepared import PreparedPkLookup, PreparedUpdate
+from apps.core.prepared import PreparedPkLookup, PreparedReturning, PreparedUpdate
 from apps.core.pruning import delete_in_batches
 
 logger = logging.getLogger(__name__)
@@ -157,14 +157,24 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
         metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
         raise
     session_id, jti = token[tokens.SESSION_CLAIM], token["jti"]
-    if revocation_cache.is_marked_revoked(session_id):
-        metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
-        raise TokenNotValid()
     now = clock.now()
-    outcome, session = _rotate_locked(
+    session = _rotate_current(
         session_id=session_id, jti=jti, user_id=token.get("user_id"), now=now, ip=ip,
         user_agent=_clip_user_agent(user_agent),
     )
+    if session is not None:
+        outcome = _Outcome.ROTATED
+    else:
+        # Not the current token of a live session: a replay, the grace window, or a revoked,
+        # expired or unknown session. The Redis marker answers a revoked one without the row
+        # lock; everything else is decided under the lock.
+        if revocation_cache.is_marked_revoked(session_id):
+            metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
+            raise TokenNotValid()
+        outcome, session = _rotate_locked(
+            session_id=session_id, jti=jti, user_id=token.get("user_id"), now=now, ip=ip,
+            user_agent=_clip_user_agent(user_agent),
+        )
     metrics.auth_refresh_total.labels(outcome=outcome.value).inc()
     if outcome is _Outcome.REUSE:
         security_logger.warning(
@@ -186,6 +196,73 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
         refresh=_current_refresh(session),
         session_id=session.id,
     )
+
+
+def _rotate_current(
+    *, session_id: str, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
+) -> RefreshSession | None:
+    """The common case in one statement: `jti` is the current token of a live session whose
+    user and tenant are active. Rotates it as _rotate_locked would (the same columns get the
+    same values) and returns the session with its user and tenant; None when any condition
+    fails, and the caller goes to the locked path, which decides every other case.
+
+    One UPDATE ... FROM ... RETURNING in autocommit (PostgreSQL): the row lock it takes is the
+    one SELECT ... FOR UPDATE took, held for one statement, and a concurrent rotation of the
+    same token waits for it and then finds `current_jti` moved on (READ COMMITTED re-checks
+    the WHERE on the new row version), so it takes the locked path and the grace window, as
+    before. Four round trips (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT) become one.
+    Elsewhere (SQLite: RETURNING cannot name the joined tables) it returns None.
+    """
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return None
+    pk, owner = parse_uuid(session_id), parse_uuid(user_id)
+    if pk is None or owner is None or not isinstance(jti, str):
+        return None
+    new_jti = tokens.new_jti()
+    new_expiry = now + _refresh_lifetime()
+    sql = _rotation_sql(connection)
+    prep = {name: RefreshSession._meta.get_field(name) for name in ("rotated_at", "ip", "user_agent", "id")}
+    stamp = prep["rotated_at"].get_db_prep_value(now, connection)
+    params = [
+        stamp, new_jti, stamp, prep["rotated_at"].get_db_prep_value(new_expiry, connection), stamp,
+        prep["ip"].get_db_prep_value(ip, connection), user_agent,
+        prep["id"].get_db_prep_value(pk, connection), jti, prep["id"].get_db_prep_value(owner, connection), stamp,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _rotated_row.instance(connection, row)
+
+
+# What _locked_session_lookup selects (the session, its user and the user's tenant), as the
+# RETURNING list of the one-statement rotation, decoded the same way.
+_rotated_row: PreparedReturning[RefreshSession] = PreparedReturning(
+    lambda: RefreshSession.objects.select_related("user", "user__tenant")
+)
+_ROTATION_SQL: dict[str, str] = {}  # per vendor: the text depends on nothing else
+
+
+def _rotation_sql(connection: Any) -> str:
+    sql = _ROTATION_SQL.get(connection.vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        s, u, t = (qn(m._meta.db_table) for m in (RefreshSession, User, User._meta.get_field("tenant").related_model))
+        col = lambda table, name: f"{table}.{qn(name)}"  # noqa: E731
+        sql = (
+            f"UPDATE {s} SET {qn('previous_jti')} = {col(s, 'current_jti')}, {qn('rotated_at')} = %s, "
+            f"{qn('current_jti')} = %s, {qn('current_issued_at')} = %s, "
+            f"{qn('current_expires_at')} = LEAST(%s, {col(s, 'expires_at')}), {qn('last_used_at')} = %s, "
+            f"{qn('ip')} = %s, {qn('user_agent')} = %s "
+            f"FROM {u} LEFT OUTER JOIN {t} ON ({col(u, 'tenant_id')} = {col(t, 'id')}) "
+            f"WHERE {col(s, 'id')} = %s AND {col(s, 'current_jti')} = %s AND {col(s, 'user_id')} = %s "
+            f"AND {col(u, 'id')} = {col(s, 'user_id')} AND {col(s, 'revoked_at')} IS NULL "
+            f"AND {col(s, 'expires_at')} > %s AND {col(u, 'is_active')} "
+            f"AND ({col(u, 'tenant_id')} IS NULL OR {col(t, 'is_active')}) "
+            f"RETURNING {_rotated_row.columns(connection)}"
+        )
+        _ROTATION_SQL[connection.vendor] = sql
+    return sql
 
 
 def _rotate_locked(

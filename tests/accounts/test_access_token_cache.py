@@ -1,7 +1,9 @@
-"""Verified access tokens are remembered per process (apps/accounts/keys.py): the answers
-must be exactly those of a fresh verification, whatever happened since the first one."""
+"""The shortcuts in token verification (apps/accounts/keys.py) answer exactly as the long way:
+verified access tokens remembered per process, whatever happened since the first check; our
+HS256 with its key check done once; the JOSE header read once, leniently, to choose the key."""
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
 
 from apps.accounts import keys
@@ -69,3 +71,45 @@ def test_the_cache_is_bounded_and_holds_only_tokens_that_verified(user):
     assert me(access).status_code == 200
     info = keys._verified_access.cache_info()
     assert (info.currsize, info.hits, info.maxsize) == (1, 1, keys.VERIFIED_CACHE_SIZE)
+
+
+# --- PyJWT as we call it (apps/accounts/keys.py) ----------------------------------------------
+def test_our_hs256_signs_byte_for_byte_as_pyjwt_and_verifies_its_tokens():
+    import jwt
+
+    key, claims = b"k" * 48, {"sub": "x", "exp": 4102444800, "iss": "i", "aud": "a"}
+    ours = keys._jwt.encode(claims, key, algorithm="HS256", headers={"kid": "abc"})
+    assert ours == jwt.encode(claims, key, algorithm="HS256", headers={"kid": "abc"})
+    assert keys._jwt.decode(ours, key, algorithms=["HS256"], audience="a", issuer="i")["sub"] == "x"
+
+
+def test_our_hs256_still_refuses_a_public_key_as_its_secret_every_time():
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    public_pem = keys.public_pem(ed25519.Ed25519PrivateKey.generate()).encode()
+    for _ in range(2):  # the refusal is not remembered as a success
+        with pytest.raises(jwt.InvalidKeyError):
+            keys._jwt.encode({"sub": "x"}, public_pem, algorithm="HS256")
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda h: h + "!",            # a character PyJWT's strict base64 refuses, which the header read skips
+    lambda h: h + "==",           # padding
+    lambda h: h[:-2],             # cut
+    lambda h: "e30",              # {} : no kid, no alg
+    lambda h: "W10",              # [] : not an object
+    lambda h: "",                 # empty
+])
+def test_a_header_read_leniently_never_gets_a_token_accepted(user, mangle):
+    access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
+    header, payload, signature = access.split(".")
+    response = me(f"{mangle(header)}.{payload}.{signature}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_unreadable_headers_are_refused_as_malformed():
+    for token in ("", "no-dots", "%%%.e30.x", "bm90IGpzb24.e30.x", "\ud800.e30.x"):
+        with pytest.raises(keys.KeyNotAccepted):
+            keys.unverified_header(token)

@@ -21,7 +21,9 @@ from apps.core import clock
 from apps.core.exceptions import TokenNotValid
 from apps.core.prepared import PreparedPkLookup
 
-_user_with_tenant: PreparedPkLookup[User] = PreparedPkLookup(lambda: User.objects.select_related("tenant"))
+_user_with_tenant: PreparedPkLookup[User] = PreparedPkLookup(
+    lambda: User.objects.select_related("tenant"), prepare_as="authsvc_user_with_tenant"
+)
 
 
 def user_for_access_token(token: Token) -> User:

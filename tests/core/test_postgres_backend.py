@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import select
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -113,3 +114,87 @@ def test_requests_after_the_server_dropped_every_persistent_connection_all_succe
     assert me.status_code == 200, me.text
     assert refreshed.status_code == 200, refreshed.text
     assert me_again.status_code == 200, me_again.text
+
+
+# --- Server-side prepared statements (apps/core/prepared.py) ----------------------------------
+def verbs(queries) -> list[str]:
+    return [q["sql"].split()[0].upper() for q in queries]
+
+
+def test_the_user_lookup_is_prepared_once_per_connection_and_then_only_executed(transactional_db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.authentication import _user_with_tenant
+    from apps.accounts.models import User
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    connection.close()  # a new server session knows no prepared statement
+    with CaptureQueriesContext(connection) as first:
+        got = _user_with_tenant.get(user.pk)
+    with CaptureQueriesContext(connection) as second:
+        again = _user_with_tenant.get(user.pk)
+    assert verbs(first) == ["PREPARE", "EXECUTE"]
+    assert verbs(second) == ["EXECUTE"]
+    expected = User.objects.select_related("tenant").get(pk=user.pk)
+    for obj in (got, again):
+        assert {f.attname: getattr(obj, f.attname) for f in User._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields}
+        assert obj.tenant == expected.tenant
+    assert _user_with_tenant.get(uuid.uuid4()) is None
+
+
+def test_a_statement_the_server_forgot_is_prepared_again_and_answers(transactional_db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.authentication import _user_with_tenant
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    assert _user_with_tenant.get(user.pk) == user
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's reset or DISCARD ALL would
+    with CaptureQueriesContext(connection) as queries:
+        assert _user_with_tenant.get(user.pk) == user
+    assert verbs(queries) == ["EXECUTE", "PREPARE", "EXECUTE"]
+
+
+def test_inside_a_transaction_or_behind_pgbouncer_the_plain_statement_runs(transactional_db):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.authentication import _user_with_tenant
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    with transaction.atomic(), CaptureQueriesContext(connection) as in_transaction:
+        assert _user_with_tenant.get(user.pk) == user
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        with CaptureQueriesContext(connection) as pooled:
+            assert _user_with_tenant.get(user.pk) == user
+    finally:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
+    assert verbs(in_transaction) == ["SELECT"] and verbs(pooled) == ["SELECT"]
+
+
+def test_refreshes_run_the_prepared_rotation(transactional_db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from apps.accounts.services import get_tokens_for_user
+    from tests.factories import UserFactory
+
+    token = get_tokens_for_user(UserFactory(), ip="127.0.0.1", user_agent="pytest")["refresh"]
+    rounds = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            response = APIClient().post("/api/auth/refresh/", {"refresh": token}, format="json")
+        assert response.status_code == 200, response.content
+        token = response.json()["refresh"]
+        rounds.append(queries)
+    assert all(q["sql"].startswith("EXECUTE authsvc_rotate_current") for q in rounds[-1])
+    assert verbs(rounds[-1]) == ["EXECUTE"]

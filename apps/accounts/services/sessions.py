@@ -42,7 +42,7 @@ from apps.accounts import revocation_cache, tokens
 from apps.accounts.models import RefreshSession, User
 from apps.audit.models import EventType
 from apps.audit.services import event_record, events_prune
-from apps.core import clock, metrics
+from apps.core import clock, metrics, prepared
 from apps.core.exceptions import NotFound, TokenNotValid
 from apps.core.ids import parse_uuid
 from apps.core.prepared import PreparedPkLookup, PreparedReturning, PreparedUpdate
@@ -230,7 +230,7 @@ def _rotate_current(
         prep["id"].get_db_prep_value(pk, connection), jti, prep["id"].get_db_prep_value(owner, connection), stamp,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params, name="authsvc_rotate_current")
         row = cursor.fetchone()
     return None if row is None else _rotated_row.instance(connection, row)
 

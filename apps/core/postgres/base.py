@@ -28,6 +28,16 @@ _GONE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | selec
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Names PREPAREd on the current server session (apps/core/prepared.py); a new
+        # connection is a new session, which has none.
+        self.prepared_statements: set[str] = set()
+
+    def init_connection_state(self) -> None:
+        super().init_connection_state()
+        self.prepared_statements = set()
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed:

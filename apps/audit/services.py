@@ -4,10 +4,12 @@ Guarantees, and why
 -------------------
 - An event is recorded by the service where the thing happens (login, rotation, revocation,
   reset, invitation...), never by a view or by parsing logs, so no path can forget it.
-- Recording never fails the request it describes: the insert runs in its own savepoint (so
-  a failed insert does not poison the caller's PostgreSQL transaction), and any database
-  error is logged at ERROR and swallowed. An auth flow that works must not 500 because its
-  audit trail could not be written.
+- Recording never fails the request it describes: inside the caller's transaction the insert
+  runs in its own savepoint (so a failed insert does not poison the caller's PostgreSQL
+  transaction); outside one it is a single autocommitted statement, atomic by itself, with no
+  BEGIN/COMMIT round trips (login, reuse detection). Any database error is logged at ERROR
+  and swallowed. An auth flow that works must not 500 because its audit trail could not be
+  written.
 - Events hold ids, an address and a user agent: never a password, a token or a key.
 """
 from __future__ import annotations
@@ -53,7 +55,10 @@ def event_record(
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
     )
     try:
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                event.save(force_insert=True)
+        else:
             event.save(force_insert=True)
     except DatabaseError:
         logger.exception("Could not record security event %s for user %s", event.type, event.user_id)

@@ -36,21 +36,25 @@ M = TypeVar("M", bound=Model)
 
 # A key no row has: it only marks where the primary key goes among the compiled parameters.
 _SENTINEL = uuid.UUID("00000000-0000-4000-8000-00000000beef")
+_TEXT_SENTINEL = "\x00authsvc-prepared-lookup-key\x00"
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, connection: Any) -> None:
+    def __init__(self, queryset: QuerySet, connection: Any, by: str = "pk") -> None:
         model = queryset.model
-        pk_field = model._meta.pk
-        # .order_by(): a primary-key lookup needs no ORDER BY (models' default ordering).
-        compiler = queryset.filter(pk=_SENTINEL).order_by().query.get_compiler(connection=connection)
+        key_field = model._meta.pk if by == "pk" else model._meta.get_field(by)
+        if not (key_field.primary_key or key_field.unique):
+            raise ValueError(f"{by} is not unique: a lookup by it could match several rows")
+        sentinel = _SENTINEL if key_field.get_internal_type() == "UUIDField" else _TEXT_SENTINEL
+        # .order_by(): a lookup of one row needs no ORDER BY (models' default ordering).
+        compiler = queryset.filter(**{by: sentinel}).order_by().query.get_compiler(connection=connection)
         self.sql, params = compiler.as_sql()
-        marker = pk_field.get_db_prep_value(_SENTINEL, connection)
+        marker = key_field.get_db_prep_value(sentinel, connection)
         indexes = [i for i, p in enumerate(params) if p == marker]
         if len(indexes) != 1:
-            raise ValueError("a prepared lookup needs exactly one primary-key parameter")
+            raise ValueError("a prepared lookup needs exactly one key parameter")
         self.pk_index, self.params = indexes[0], list(params)
-        self.pk_field, self.compiler = pk_field, compiler
+        self.pk_field, self.compiler = key_field, compiler
         select = compiler.select
         self.converters = compiler.get_converters([col for col, _, _ in select])
         klass_info = compiler.klass_info
@@ -128,16 +132,21 @@ def _prepare(cursor: Any, sql: str, name: str) -> None:
 
 
 class PreparedPkLookup(Generic[M]):
-    """`lookup.get(pk)`: what `queryset().get(pk=pk)` returns, or None when there is no row.
+    """`lookup.get(key)`: what `queryset().get(pk=key)` returns, or None when there is no row.
 
+    `by`: another unique field to look up by instead of the primary key (`by="email"`).
     `queryset` builds the QuerySet (select_related, select_for_update, ...) once per database
-    connection; it must not filter on the primary key itself. A select_for_update lookup must
-    run inside a transaction, as with the ORM. `using`: the database alias (the project has
-    no database routers).
+    connection; it must not filter on the key itself. A select_for_update lookup must run
+    inside a transaction, as with the ORM. `prepare_as`: run it as that server-side prepared
+    statement where safe (see `execute`). `using`: the database alias (the project has no
+    database routers).
     """
 
-    def __init__(self, queryset: Callable[[], QuerySet], *, using: str = "default", prepare_as: str | None = None) -> None:
-        self._queryset, self._using, self._name = queryset, using, prepare_as
+    def __init__(
+        self, queryset: Callable[[], QuerySet], *, using: str = "default", prepare_as: str | None = None,
+        by: str = "pk",
+    ) -> None:
+        self._queryset, self._using, self._name, self._by = queryset, using, prepare_as, by
         # Per DatabaseWrapper (one per thread and alias): the converters belong to it.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -145,7 +154,7 @@ class PreparedPkLookup(Generic[M]):
         connection = connections[self._using]
         compiled = self._compiled.get(connection)
         if compiled is None:
-            compiled = self._compiled[connection] = _Compiled(self._queryset().using(self._using), connection)
+            compiled = self._compiled[connection] = _Compiled(self._queryset().using(self._using), connection, self._by)
         params = list(compiled.params)
         params[compiled.pk_index] = compiled.pk_field.get_db_prep_value(pk, connection)
         with connection.cursor() as cursor:

@@ -95,3 +95,18 @@ def test_prepared_update_writes_what_save_with_update_fields_writes(db):
     assert b.current_jti == "b" * 32 and b.ip == "2001:db8::1" and b.rotated_at == now
     RefreshSession.objects.filter(pk=twins[1]).delete()
     assert _save_rotation.run(prepared) == 0
+
+
+def test_a_lookup_by_a_unique_field_equals_the_orm_and_refuses_a_non_unique_one(db):
+    from apps.accounts.services.users import _user_by_email
+
+    user = UserFactory(tenant=TenantFactory(), role="owner", email="Zoë.Unique@Example.com")
+    got = _user_by_email.get(user.email)
+    expected = User.objects.select_related("tenant").get(email=user.email)
+    assert fields(got) == fields(expected) and fields(got.tenant) == fields(expected.tenant)
+    assert _user_by_email.get("nobody@example.com") is None
+    assert _user_by_email.get(user.email.upper()) is None  # exact, as filter(email=...) is
+
+    by_first_name = PreparedPkLookup(lambda: User.objects.all(), by="first_name")
+    with pytest.raises(ValueError, match="not unique"):
+        by_first_name.get("Zoë")

@@ -23,6 +23,7 @@ from apps.core.exceptions import (
     InvalidInput,
     TenantInactive,
 )
+from apps.core.prepared import PreparedPkLookup
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,13 @@ def user_register(
     return user
 
 
+# Every login looks its user up by email: compiled once, prepared on PostgreSQL (~0.4 ms of CPU
+# less per login than building the QuerySet; apps/core/prepared.py). `email` is unique.
+_user_by_email: PreparedPkLookup[User] = PreparedPkLookup(
+    lambda: User.objects.select_related("tenant"), by="email", prepare_as="authsvc_user_by_email"
+)
+
+
 def user_authenticate(
     *, email: str, password: str, ip: str | None = None, user_agent: str | None = None,
 ) -> User:
@@ -100,7 +108,7 @@ def user_authenticate(
     A failure for an existing account is a `login_failed` security event; an unknown email
     records nothing at all (not even a hash of it), so events cannot enumerate accounts.
     """
-    user = User.objects.select_related("tenant").filter(email=normalize_email(email)).first()
+    user = _user_by_email.get(normalize_email(email))
     if user is None:
         check_password(password, _dummy_hash())
         raise InvalidCredentials()

@@ -137,16 +137,22 @@ def explain(args) -> dict:
         plans = []
         for q in queries.captured_queries:
             sql = q["sql"]
-            if not sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "EXECUTE")):
                 plans.append({"sql": sql, "plan": None})
                 continue
+            statement = None
+            if sql.lstrip().upper().startswith("EXECUTE"):  # a server-side prepared statement
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s",
+                                   [sql.split()[1].lower()])
+                    statement = cursor.fetchone()[0]
             with connection.cursor() as cursor:
                 # Inside a rolled-back transaction: EXPLAIN ANALYZE of an UPDATE executes it.
                 cursor.execute("BEGIN")
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 cursor.execute("ROLLBACK")
-            plans.append({"sql": sql, "plan": plan})
+            plans.append({"sql": sql, "prepared_as": statement, "plan": plan})
         out["paths"][name] = plans
     with connection.cursor() as cursor:
         for model in (User, RefreshSession):

@@ -157,6 +157,8 @@ def main() -> None:
         lines += ["", f"## SQL of one `{path}` (large database)", ""]
         for item in plans:
             lines += ["```sql", item["sql"], "```"]
+            if item.get("prepared_as"):
+                lines += ["prepared as:", "```sql", item["prepared_as"], "```"]
             if item["plan"]:
                 lines += ["```", item["plan"], "```"]
     md = "\n".join(lines) + "\n"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from tests import services
 from tests.core import logfiles
@@ -120,8 +121,16 @@ def test_writing_to_health_answers_json_405(db, path, method):
     assert "GET" in response["Allow"]
 
 
-def test_health_responses_are_not_cached(api_client, db):
-    assert "no-cache" in api_client.get("/health")["Cache-Control"]
+@pytest.mark.parametrize("path", ["/health", "/health/live"])
+def test_health_responses_carry_exactly_djangos_never_cache_headers(api_client, db, path):
+    from django.http import HttpResponse
+    from django.views.decorators.cache import never_cache
+
+    expected = never_cache(lambda request: HttpResponse())(RequestFactory().get(path))
+    response = api_client.get(path)
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert abs(parsedate_to_datetime(response["Expires"]) - parsedate_to_datetime(expected["Expires"])) < timedelta(seconds=5)
 
 
 @pytest.mark.parametrize("path", ["/health", "/health/", "/health/live", "/health/live/"])

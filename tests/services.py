@@ -157,6 +157,25 @@ def using_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
+def terminate_connections(database_url: str) -> int:
+    """pg_terminate_backend() every connection to that URL's database (a live server's own
+    scratch database), as a database restart or failover would; returns how many. Runs
+    through an admin connection to DATABASE_URL, which it does not count or touch."""
+    import psycopg2
+
+    database = urlsplit(database_url).path.lstrip("/")
+    admin = psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=5)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
+            )
+            return cursor.fetchone()[0]
+    finally:
+        admin.close()
+
+
 @contextmanager
 def scratch_database_url(
     *, postgres_url: str | None = None, prefix: str = "authsvc_live"

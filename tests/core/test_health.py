@@ -203,24 +203,9 @@ def test_health_is_healthy_after_its_persistent_database_connection_was_killed()
     persistent connection is replaced, as CONN_HEALTH_CHECKS would do, not reported down."""
     if not services.using_postgres():
         pytest.skip("needs PostgreSQL (a server-side backend to terminate)")
-    import os
-    from urllib.parse import urlsplit
-
-    import psycopg2
-
     with services.live_server(workers=1, HEALTH_CHECK_CACHE_SECONDS="0") as server:  # probe every time
         assert requests.get(f"{server.url}/health", timeout=15).json()["database"] == "connected"
-        database = urlsplit(server.env["DATABASE_URL"]).path.lstrip("/")
-        admin = psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=5)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
-                )
-                assert cursor.fetchone()[0] >= 1  # the worker's persistent connection
-        finally:
-            admin.close()
+        assert services.terminate_connections(server.env["DATABASE_URL"]) >= 1  # the worker's persistent one
         response = requests.get(f"{server.url}/health", timeout=15)
     assert response.status_code == 200, response.text
     assert response.json()["database"] == "connected"

@@ -9,7 +9,6 @@ import os
 import select
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -96,17 +95,7 @@ def test_requests_after_the_server_dropped_every_persistent_connection_all_succe
                              timeout=15).status_code == 201
         pair = requests.post(f"{server.url}/api/auth/login/", json={"email": email, "password": password},
                              timeout=15).json()
-        database = urlsplit(server.env["DATABASE_URL"]).path.lstrip("/")
-        admin = psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=5)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
-                )
-                assert cursor.fetchone()[0] >= 1  # the worker's persistent connection
-        finally:
-            admin.close()
+        assert services.terminate_connections(server.env["DATABASE_URL"]) >= 1  # the worker's persistent one
         headers = {"Authorization": f"Bearer {pair['access']}"}
         me = requests.get(f"{server.url}/api/auth/me/", headers=headers, timeout=15)
         refreshed = requests.post(f"{server.url}/api/auth/refresh/", json={"refresh": pair["refresh"]}, timeout=15)

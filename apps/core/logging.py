@@ -176,7 +176,8 @@ class SharedRotatingFileHandler(logging.Handler):
 
     concurrent-log-handler, used before, takes its inter-process lock around every line (flock
     through portalocker, stat, fstat, seek, write, flush, unlock): 40-90 us per line inside a
-    request, measured, against ~10 us here (docs/PERFORMANCE.md, "The log line").
+    request, measured, against ~30 us here, most of it formatting (docs/PERFORMANCE.md, "What
+    was changed").
     """
 
     terminator = "\n"

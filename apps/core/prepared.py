@@ -92,6 +92,7 @@ class _Compiled:
 #   "Scale-out"), where consecutive statements may reach different server sessions;
 # - on our backend (apps/core/postgres), which forgets the names on every new connection.
 _INVALID_STATEMENT_NAME = "26000"
+_DUPLICATE_PREPARED_STATEMENT = "42P05"
 _PLACEHOLDER = re.compile(r"%s")
 
 
@@ -127,7 +128,12 @@ def _prepare(cursor: Any, sql: str, name: str) -> None:
     if "%%" in sql:
         raise ValueError("a prepared statement's SQL must not hold a literal %")
     numbers = itertools.count(1)
-    cursor.execute(f"PREPARE {name} AS {_PLACEHOLDER.sub(lambda _: f'${next(numbers)}', sql)}")
+    try:
+        cursor.execute(f"PREPARE {name} AS {_PLACEHOLDER.sub(lambda _: f'${next(numbers)}', sql)}")
+    except DatabaseError as exc:
+        # Already there (prepared by this session before we could note it): the same text.
+        if getattr(exc.__cause__, "pgcode", None) != _DUPLICATE_PREPARED_STATEMENT:
+            raise
     cursor.db.prepared_statements.add(name)
 
 

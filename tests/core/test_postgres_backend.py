@@ -187,3 +187,16 @@ def test_refreshes_run_the_prepared_rotation(transactional_db):
         rounds.append(queries)
     assert all(q["sql"].startswith("EXECUTE authsvc_rotate_current") for q in rounds[-1])
     assert verbs(rounds[-1]) == ["EXECUTE"]
+
+
+def test_a_statement_the_server_still_holds_is_taken_as_prepared(transactional_db):
+    from django.db import connection
+
+    from apps.accounts.authentication import _user_with_tenant
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    assert _user_with_tenant.get(user.pk) == user
+    connection.prepared_statements.clear()  # this process forgot; the server did not
+    assert _user_with_tenant.get(user.pk) == user
+    assert "authsvc_user_with_tenant" in connection.prepared_statements

@@ -12,10 +12,12 @@ sends an error (FATAL 57P01, "terminating connection due to administrator comman
 closes the socket. So the connection is usable when libpq says it is open and idle, and its
 socket has nothing to read and no error: one `poll()` with a zero timeout.
 
-What this check cannot see, Django's could not either: a peer that vanished without a FIN
-(a cut network) passes both, and the first query then fails within the socket's timeout. A
-socket that is readable for a harmless reason (none exists for us: we never LISTEN) only
-costs a reconnect.
+What this check cannot see: a peer that vanished without a word (a cut network, no FIN).
+The first query then fails after the socket's timeout and the request answers 503, and
+Django closes the connection; Django's `SELECT 1` would have hung for the same timeout
+first. A socket readable for a harmless reason (none exists for us: we never LISTEN) only
+costs a reconnect. Django also asks `is_usable()` after a request in which a database error
+occurred: a connection whose error left it open and idle is kept, as with `SELECT 1`.
 """
 from __future__ import annotations
 

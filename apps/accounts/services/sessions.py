@@ -7,9 +7,11 @@ Invariants, and why they hold
    per token ever issued, and tokens themselves are never stored.
 2. A refresh token is accepted only if its jti is the row's `current_jti`, or its
    `previous_jti` while `now - rotated_at <= REFRESH_REUSE_GRACE_SECONDS`. The decision and
-   the rotation happen in one transaction holding the row lock (SELECT ... FOR UPDATE on
-   PostgreSQL; BEGIN IMMEDIATE on SQLite), so concurrent refreshes, in any worker or
-   instance, are serialised on the row: exactly one rotates, the others see `previous_jti`.
+   the rotation happen under the row lock (SELECT ... FOR UPDATE in one transaction on
+   PostgreSQL, BEGIN IMMEDIATE on SQLite; or, for the current token of a live session on
+   PostgreSQL, one UPDATE whose WHERE is the decision), so concurrent refreshes, in any
+   worker or instance, are serialised on the row: exactly one rotates, the others see
+   `previous_jti`.
 3. Inside the grace window, the just-rotated token gets the *current* token back, re-minted
    from the row byte for byte. So a session never forks: at any moment only
    `current_jti` can move it forward. The window does not chain: once the current token
@@ -18,7 +20,8 @@ Invariants, and why they hold
    is revoked (in the same transaction, committed before the 401 is raised, because
    ATOMIC_REQUESTS is off) and a WARNING names user, session and ip.
 5. Revocation is a database write (`revoked_at`); the Redis marker is written after commit
-   and only ever short-circuits a rejection. Redis down, empty or flushed can make a
+   and only ever short-circuits a rejection (before the locked path; the one-statement
+   rotation already requires `revoked_at IS NULL`). Redis down, empty or flushed can make a
    request slower, never let a revoked token through (see accounts/revocation_cache.py).
 6. A session ends at `expires_at` (login + SESSION_MAX_LIFETIME_DAYS): rotated tokens get
    REFRESH_TOKEN_LIFETIME_DAYS, capped there. Rows whose last token has expired are pruned

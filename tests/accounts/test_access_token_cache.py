@@ -3,6 +3,8 @@ verified access tokens remembered per process, whatever happened since the first
 HS256 with its key check done once; the JOSE header read once, leniently, to choose the key."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 
@@ -113,3 +115,20 @@ def test_unreadable_headers_are_refused_as_malformed():
     for token in ("", "no-dots", "%%%.e30.x", "bm90IGpzb24.e30.x", "\ud800.e30.x"):
         with pytest.raises(keys.KeyNotAccepted):
             keys.unverified_header(token)
+
+
+def test_the_remembered_claims_are_checked_for_expiry_on_every_use(user, clock):
+    """keys.verify itself, below simplejwt's own exp check: a remembered token past exp +
+    leeway is KeyExpired, exactly when PyJWT would say so."""
+    from datetime import timedelta
+
+    access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
+    options = {"hmac_only": False, "audience": settings.SIMPLE_JWT["AUDIENCE"],
+               "issuer": settings.SIMPLE_JWT["ISSUER"], "leeway": timedelta(seconds=5)}
+    exp = keys.verify(access, **options)["exp"]
+    assert keys._verified_access.cache_info().currsize >= 1
+    clock.advance(seconds=exp - time.time() + 4)  # inside the leeway: still good
+    assert keys.verify(access, **options)["exp"] == exp
+    clock.advance(seconds=2)  # past exp + leeway
+    with pytest.raises(keys.KeyExpired):
+        keys.verify(access, **options)

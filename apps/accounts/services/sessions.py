@@ -222,18 +222,14 @@ def _rotate_current(
     pk, owner = parse_uuid(session_id), parse_uuid(user_id)
     if pk is None or owner is None or not isinstance(jti, str):
         return None
-    new_jti = tokens.new_jti()
-    new_expiry = now + _refresh_lifetime()
-    sql = _rotation_sql(connection)
-    prep = {name: RefreshSession._meta.get_field(name) for name in ("rotated_at", "ip", "user_agent", "id")}
-    stamp = prep["rotated_at"].get_db_prep_value(now, connection)
+    stamp = _TIME_FIELD.get_db_prep_value(now, connection)
+    new_expiry = _TIME_FIELD.get_db_prep_value(now + _refresh_lifetime(), connection)
     params = [
-        stamp, new_jti, stamp, prep["rotated_at"].get_db_prep_value(new_expiry, connection), stamp,
-        prep["ip"].get_db_prep_value(ip, connection), user_agent,
-        prep["id"].get_db_prep_value(pk, connection), jti, prep["id"].get_db_prep_value(owner, connection), stamp,
+        stamp, tokens.new_jti(), stamp, new_expiry, stamp, _IP_FIELD.get_db_prep_value(ip, connection), user_agent,
+        _ID_FIELD.get_db_prep_value(pk, connection), jti, _ID_FIELD.get_db_prep_value(owner, connection), stamp,
     ]
     with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, params, name="authsvc_rotate_current")
+        prepared.execute(cursor, _rotation_sql(connection), params, name="authsvc_rotate_current")
         row = cursor.fetchone()
     return None if row is None else _rotated_row.instance(connection, row)
 
@@ -244,6 +240,11 @@ _rotated_row: PreparedReturning[RefreshSession] = PreparedReturning(
     lambda: RefreshSession.objects.select_related("user", "user__tenant")
 )
 _ROTATION_SQL: dict[str, str] = {}  # per vendor: the text depends on nothing else
+# The parameters are adapted by the fields they are compared with or written to, as the ORM does
+# (uuid columns: the session's id and user_id; datetimes; the inet column).
+_TIME_FIELD = RefreshSession._meta.get_field("rotated_at")
+_IP_FIELD = RefreshSession._meta.get_field("ip")
+_ID_FIELD = RefreshSession._meta.get_field("id")
 
 
 def _rotation_sql(connection: Any) -> str:

@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import (  # noqa: E402
+from devprocs import (  # noqa: E402
     PROD_LIKE_ENV,
     RedisProcess,
     free_port,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from tests import services  # noqa: E402
+import devprocs as services  # noqa: E402
 
 PASSWORD = "Correct-Horse-Battery-42!"
 

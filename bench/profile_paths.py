@@ -34,7 +34,7 @@ def parent(args) -> None:
     import tempfile
 
     from bench.compare import DEFAULT_PG, ours_env
-    from tests.services import RedisProcess, scratch_database_url
+    from devprocs import RedisProcess, scratch_database_url
 
     redis = RedisProcess()
     redis.start()

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import (  # noqa: E402
+from devprocs import (  # noqa: E402
     PROD_LIKE_ENV,
     RedisProcess,
     free_port,
@@ -151,7 +151,7 @@ class ChainProcess:
 
 @contextmanager
 def stock_server(database_url: str, *, workers: int) -> Iterator[tuple[str, int]]:
-    """gunicorn serving bench/stock, started like tests.services.live_server starts ours
+    """gunicorn serving bench/stock, started like devprocs.live_server starts ours
     (same cwd, so the same gunicorn.conf.py; same worker count), stopped by its PID."""
     port = free_port()
     env = side_env("stock", database_url, None, "")

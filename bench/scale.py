@@ -42,7 +42,7 @@ from bench.compare import (  # noqa: E402
     ours_env,
     run_worker,
 )
-from tests.services import RedisProcess, scratch_database_url  # noqa: E402
+from devprocs import RedisProcess, scratch_database_url  # noqa: E402
 
 SIZES = {"small": 1_000, "large": 100_000}
 

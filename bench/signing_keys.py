@@ -105,9 +105,9 @@ def _wrk(url: str, access: str, seconds: int) -> dict[str, float]:
 def over_http(*, rounds: int, seconds: int) -> dict[str, dict[str, float]]:
     import requests
 
+    import devprocs as services
     from apps.accounts import keys
     from bench.compare import tree_cpu
-    from tests import services
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (apt-get install wrk)")

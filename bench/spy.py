@@ -43,7 +43,7 @@ from bench.compare import (  # noqa: E402
     stock_env,
     wrk,
 )
-from tests.services import RedisProcess, scratch_database_url  # noqa: E402
+from devprocs import RedisProcess, scratch_database_url  # noqa: E402
 
 # (label, substring of a py-spy frame "Class.function (path:line)"), in roughly call order.
 PROBES = [

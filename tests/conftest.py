@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+import devprocs as services
 from apps.accounts.services import get_tokens_for_user
 from apps.core import health, throttling
 from apps.core.cache import gateway
 from config.settings.base import build_caches
-from tests import services
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.services import PROD_LIKE_ENV, ROOT, live_server, unavailable
+from devprocs import PROD_LIKE_ENV, ROOT, live_server, unavailable
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.services import live_server, scratch_database_url
+from devprocs import live_server, scratch_database_url
 
 pytestmark = [pytest.mark.live]
 

@@ -8,7 +8,7 @@ from http.cookies import SimpleCookie
 import pytest
 import requests
 
-from tests.services import live_server
+from devprocs import live_server
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 

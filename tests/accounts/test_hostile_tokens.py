@@ -17,8 +17,8 @@ import requests
 from django.conf import settings
 from rest_framework.test import APIClient
 
+import devprocs as services
 from apps.accounts.services import get_tokens_for_user
-from tests import services
 
 ONE_MB = 1_000_000
 

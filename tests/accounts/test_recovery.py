@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+import devprocs as services
 from apps.audit.models import EventType, SecurityEvent
-from tests import services
 from tests.conftest import bearer
 from tests.factories import PASSWORD, UserFactory
 

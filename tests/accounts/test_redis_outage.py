@@ -15,8 +15,8 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from apps.accounts.services import get_tokens_for_user
+from devprocs import black_hole, wait_until
 from tests.conftest import bearer
-from tests.services import black_hole, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

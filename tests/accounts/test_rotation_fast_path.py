@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+import devprocs as services
 from apps.accounts.models import RefreshSession, User
 from apps.accounts.services import get_tokens_for_user, sessions
 from apps.accounts.tokens import decode_refresh
 from apps.core import clock
-from tests import services
 from tests.factories import TenantFactory, UserFactory
 
 pytestmark = pytest.mark.skipif(not services.using_postgres(), reason="the one-statement rotation is PostgreSQL's")

@@ -14,8 +14,8 @@ import jwt
 import pytest
 import requests
 
+import devprocs as services
 from apps.accounts import keys
-from tests import services
 
 PASSWORD = "Correct-Horse-42!"
 ISSUER, AUDIENCE = "https://auth.example.test", "example-api"

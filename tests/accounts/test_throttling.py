@@ -14,7 +14,7 @@ import requests
 import time_machine
 from django.urls import resolve
 
-from tests import services
+import devprocs as services
 from tests.factories import PASSWORD
 
 LOGIN = "/api/auth/login/"

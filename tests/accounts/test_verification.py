@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
+import devprocs as services
 from apps.audit.models import EventType, SecurityEvent
 from apps.core import metrics
 from apps.core.mail import mail_pending_count
-from tests import services
 from tests.conftest import bearer
 from tests.factories import PASSWORD
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests import services
+import devprocs as services
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import requests
 from django.test import Client, RequestFactory
 
-from tests import services
+import devprocs as services
 from tests.core import logfiles
 
 

@@ -9,9 +9,9 @@ import time
 import pytest
 from django.db import transaction
 
+import devprocs as services
 from apps.core import mail
 from apps.mail.models import MailStatus, OutboundMail
-from tests import services
 from tests.conftest import point_smtp
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.db import connections
 
-from tests import services
+import devprocs as services
 
 pytestmark = pytest.mark.skipif(not services.using_postgres(), reason="PostgreSQL only (DATABASE_URL)")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import services
+import devprocs as services
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_PASSWORD = "dbS3cretPw"

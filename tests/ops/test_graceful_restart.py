@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from tests import services
+import devprocs as services
 
 CLIENTS = 4
 MAX_PER_CLIENT = 150

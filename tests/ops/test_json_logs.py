@@ -17,8 +17,8 @@ import requests
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+import devprocs as services
 from config.logging import build_logging
-from tests import services
 from tests.core import logfiles
 
 ROOT = Path(__file__).resolve().parents[2]

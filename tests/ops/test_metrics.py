@@ -12,8 +12,8 @@ import requests
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
+import devprocs as services
 from apps.core.cache import gateway
-from tests import services
 from tests.conftest import bearer
 from tests.factories import PASSWORD
 

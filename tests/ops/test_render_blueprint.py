@@ -139,7 +139,7 @@ def test_pooler_settings_are_read_from_the_environment(tmp_path):
     import subprocess
     import sys
 
-    from tests import services
+    import devprocs as services
 
     env = {**os.environ, **services.PROD_LIKE_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "LOG_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x",

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from tests import services
+import devprocs as services
 
 pytestmark = [pytest.mark.live]
 

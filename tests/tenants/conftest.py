@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+import devprocs as services
 from apps.accounts.models import Role
 from apps.accounts.services import get_tokens_for_user
 from apps.core import mail
-from tests import services
 from tests.conftest import bearer
 from tests.factories import UserFactory
 

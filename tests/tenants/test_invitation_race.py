@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests import services
+import devprocs as services
 from tests.accounts.test_concurrency import App, warm_up
 
 pytestmark = [pytest.mark.live]

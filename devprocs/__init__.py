@@ -1,4 +1,4 @@
-"""Real servers for tests: the shared Redis, private redis-server processes, a port that
+"""Real servers for tests and benchmarks: the shared Redis, private redis-server processes, a port that
 accepts connections but never answers, and the app itself under gunicorn.
 
 Every process started here is stopped by its PID; nothing shared is ever stopped or flushed.

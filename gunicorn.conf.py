@@ -37,7 +37,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
-    """Each worker delivers queued mail in a thread of its own (apps/core/mail.py) from the
+    """Each worker delivers queued mail in a thread of its own (apps/mail/services.py) from the
     start, so mail kept across a restart goes out without waiting for a first request."""
     # What the app created while loading lives as long as the worker: gc.freeze() takes it
     # out of the collector's sight, so a full collection stops walking ~100k long-lived
@@ -49,7 +49,7 @@ def post_worker_init(worker):
     from django.conf import settings
 
     if getattr(settings, "MAIL_DELIVERY_IN_WEB", False):  # bench/stock and bench/floor have no mail
-        from apps.core.mail import delivery_thread_ensure_started
+        from apps.mail.services import delivery_thread_ensure_started
 
         delivery_thread_ensure_started()
 

@@ -147,7 +147,7 @@ def smtp(settings):
 @pytest.fixture
 def deliver():
     """deliver() -> the messages received by the `smtp` server after one delivery pass."""
-    from apps.core import mail
+    from apps.mail import services as mail
 
     def run() -> int:
         return mail.mail_deliver_due()

@@ -10,14 +10,17 @@ Guarantees, and why
 - `METRICS_TOKEN` unset: 404, as if the endpoint did not exist. Set: only
   `Authorization: Bearer <METRICS_TOKEN>` gets in (401 otherwise), compared in constant time.
   Like /api/, it follows the HTTPS redirect in production (not exempt like /health).
-- `mail_queue_pending` is read from the database at scrape time, so it is right even when no
-  worker sent anything lately; a failure to read it is logged and leaves the last value.
+- Figures read at scrape time (`mail_queue_pending`, from the database) come from hooks the
+  owning app registers with `scrape_hook_register` in its `ready()` (core knows no app), so
+  they are right even when no worker touched them lately; a failing hook is logged, leaves
+  its last value, and the scrape still answers with the other figures.
 """
 from __future__ import annotations
 
 import hmac
 import logging
 import os
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -29,9 +32,16 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from apps.core import metrics
 from apps.core.cache import gateway
-from apps.core.mail import mail_pending_count
 
 logger = logging.getLogger(__name__)
+
+_scrape_hooks: dict[str, Callable[[], None]] = {}
+
+
+def scrape_hook_register(name: str, hook: Callable[[], None]) -> None:
+    """Run `hook` before each scrape (it sets a gauge). `name` keys it: registering again
+    (a second `ready()`) replaces it rather than running it twice."""
+    _scrape_hooks[name] = hook
 
 
 def _authorized(request: HttpRequest, expected: str) -> bool:
@@ -43,10 +53,11 @@ def _authorized(request: HttpRequest, expected: str) -> bool:
 
 def _refresh_scrape_time_gauges() -> None:
     metrics.redis_circuit_open.set(1 if gateway.circuit_open else 0)
-    try:
-        metrics.mail_queue_pending.set(mail_pending_count())
-    except Exception:  # a scrape must still answer with the other figures
-        logger.exception("Could not read the mail queue length for /metrics")
+    for name, hook in list(_scrape_hooks.items()):
+        try:
+            hook()
+        except Exception:  # a scrape must still answer with the other figures
+            logger.exception("Could not read %s for /metrics", name)
 
 
 def _exposition() -> bytes:

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class MailConfig(AppConfig):
-    """The outbound mail queue (the API is apps/core/mail.py)."""
+    """The outbound mail queue: API and delivery in services.py, the table in models.py."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.mail"
@@ -13,8 +13,10 @@ class MailConfig(AppConfig):
         from django.conf import settings
         from django.core.signals import request_started
 
-        from apps.core import mail
+        from apps.core.metrics_view import scrape_hook_register
+        from apps.mail import services as mail
 
+        scrape_hook_register("the mail queue length", mail.mail_pending_gauge_refresh)
         # The web process delivers by itself: the first request a process serves (runserver,
         # each gunicorn worker after fork; platform health checks count) starts its delivery
         # thread. Never at import or in ready(): a thread started before gunicorn forks would

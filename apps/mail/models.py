@@ -1,4 +1,4 @@
-"""OutboundMail: a message recorded by `apps.core.mail.mail_queue`, kept until delivered."""
+"""OutboundMail: a message recorded by `apps.mail.services.mail_queue`, kept until delivered."""
 from __future__ import annotations
 
 from django.db import models

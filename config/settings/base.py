@@ -399,7 +399,7 @@ for _name, _template, _fields in (
     if not all(field in _template for field in _fields):
         raise ImproperlyConfigured(f"{_name} must contain {' and '.join(_fields)}.")
 
-# Outbound mail (apps/core/mail.py): queued in the database, delivered off the request path.
+# Outbound mail (apps/mail/services.py): queued in the database, delivered off the request path.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)  # seconds per SMTP attempt
 # True: each web process delivers in a daemon thread (no extra process needed). Set False when

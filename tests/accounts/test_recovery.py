@@ -205,7 +205,7 @@ def test_bad_bodies_are_400_invalid(db, api_client):
 def test_reset_with_smtp_down_answers_202_and_the_mail_goes_out_once_when_it_is_back(
     user, api_client, settings, clock
 ):
-    from apps.core import mail
+    from apps.mail import services as mail
     from tests.conftest import point_smtp
 
     server = services.SmtpServer()

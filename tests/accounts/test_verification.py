@@ -10,7 +10,7 @@ import pytest
 import devprocs as services
 from apps.audit.models import EventType, SecurityEvent
 from apps.core import metrics
-from apps.core.mail import mail_pending_count
+from apps.mail.services import mail_pending_count
 from tests.conftest import bearer
 from tests.factories import PASSWORD
 

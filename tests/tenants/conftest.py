@@ -6,7 +6,7 @@ import pytest
 import devprocs as services
 from apps.accounts.models import Role
 from apps.accounts.services import get_tokens_for_user
-from apps.core import mail
+from apps.mail import services as mail
 from tests.conftest import bearer
 from tests.factories import UserFactory
 

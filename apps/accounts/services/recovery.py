@@ -39,7 +39,7 @@ from apps.accounts.services.verification import uid_encode, user_for_uid
 from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core.exceptions import InvalidOneTimeToken
-from apps.core.mail import mail_queue
+from apps.mail.services import mail_queue
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Guarantees, and why they hold
    `email_verified`. So it works once (verifying flips `email_verified`, which changes the
    HMAC), dies if the email changes, and expires after EMAIL_VERIFY_TIMEOUT_SECONDS. Nothing
    is stored. Every failure is the same 400 `invalid_token`.
-2. Sending only records the message (`apps.core.mail.mail_queue`) in the caller's
+2. Sending only records the message (`apps.mail.services.mail_queue`) in the caller's
    transaction: a request never waits for SMTP.
 3. A refused login of an unverified account (EMAIL_VERIFICATION=mandatory) re-sends the
    link unless one was queued in the last 60 s: the claim is one conditional UPDATE of
@@ -32,7 +32,7 @@ from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core import clock
 from apps.core.exceptions import InvalidOneTimeToken
-from apps.core.mail import mail_queue
+from apps.mail.services import mail_queue
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ Guarantees, and why
 - At most one open invitation per address and tenant (a partial unique constraint, so even
   concurrent invites cannot make two); an expired one is closed when the address is invited
   again.
-- The email is queued with `apps.core.mail.mail_queue` inside the transaction: it is sent
+- The email is queued with `apps.mail.services.mail_queue` inside the transaction: it is sent
   only if the invitation was committed, and never on the request's critical path.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ from apps.core.exceptions import (
     TenantInactive,
 )
 from apps.core.ids import parse_uuid
-from apps.core.mail import mail_queue
+from apps.mail.services import mail_queue
 from apps.tenants.models import Invitation, Tenant
 from apps.tenants.services.members import ensure_grantable
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.core import mail
+from apps.mail import services as mail
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 """Outbound mail: recorded in the request's transaction, delivered off the request path.
 
-The one module that talks to SMTP (like core/cache.py for Redis). API used by every app:
+The one module that talks to SMTP (like core/cache.py for Redis), beside the queue's table
+(`models.OutboundMail`), its admin and the `deliver_mail` command. API used by every app:
 
     mail_queue(to=..., subject=..., body=..., html_body=None)   # in the caller's transaction
     mail_pending_count()                                        # the mail_queue_pending gauge
@@ -49,7 +50,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 
-from apps.core import clock
+from apps.core import clock, metrics
+from apps.mail.models import MailStatus, OutboundMail
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,6 @@ def mail_queue(*, to: str, subject: str, body: str, html_body: str | None = None
 
     Returns at once: delivery is never on the request path. From `DEFAULT_FROM_EMAIL`.
     """
-    from apps.mail.models import OutboundMail
-
     row = OutboundMail.objects.create(
         to=to, from_email=settings.DEFAULT_FROM_EMAIL, subject=subject[:255], body=body,
         html_body=html_body or "", next_attempt_at=clock.now(),
@@ -74,9 +74,12 @@ def mail_queue(*, to: str, subject: str, body: str, html_body: str | None = None
 
 def mail_pending_count() -> int:
     """Messages not yet delivered (the `mail_queue_pending` gauge reads this at each scrape)."""
-    from apps.mail.models import MailStatus, OutboundMail
-
     return OutboundMail.objects.filter(status=MailStatus.PENDING).count()
+
+
+def mail_pending_gauge_refresh() -> None:
+    """Set the `mail_queue_pending` gauge from the table (a scrape-time hook of /metrics)."""
+    metrics.mail_queue_pending.set(mail_pending_count())
 
 
 # --- delivery ------------------------------------------------------------------------------
@@ -93,8 +96,6 @@ def _backoff_seconds(attempts: int) -> float:
 
 
 def _due(now):
-    from apps.mail.models import MailStatus, OutboundMail
-
     return OutboundMail.objects.filter(status=MailStatus.PENDING, next_attempt_at__lte=now).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
@@ -102,8 +103,6 @@ def _due(now):
 
 def _claim_one():
     """Claim the next due message for this worker, or None (guarantee 3)."""
-    from apps.mail.models import OutboundMail
-
     now = clock.now()
     token = uuid.uuid4().hex
     if not _due(now).exists():  # the idle poll: a plain read, no write lock (SQLite) taken
@@ -137,8 +136,6 @@ def _permanent(exc: BaseException) -> bool:
 
 
 def _finish(row, **fields) -> None:
-    from apps.mail.models import OutboundMail
-
     # Only the claim holder records the outcome (a worker whose lease expired does not).
     OutboundMail.objects.filter(id=row.id, claim_token=row.claim_token).update(
         claim_token="", claimed_until=None, **fields
@@ -148,8 +145,6 @@ def _finish(row, **fields) -> None:
 def _send(row, smtp) -> bool:
     """Send one claimed message and record the outcome. False when the server is down,
     hangs or dropped us (the pass should end), True otherwise."""
-    from apps.mail.models import MailStatus
-
     message = EmailMultiAlternatives(
         subject=row.subject, body=row.body, from_email=row.from_email, to=[row.to], connection=smtp,
     )
@@ -205,8 +200,6 @@ def mail_deliver_due(*, limit: int = BATCH_SIZE) -> int:
 
 def mail_prune_sent(*, older_than_days: int | None = None) -> int:
     """Delete delivered rows older than MAIL_KEEP_SENT_DAYS (their bodies are already blank)."""
-    from apps.mail.models import MailStatus, OutboundMail
-
     days = settings.MAIL_KEEP_SENT_DAYS if older_than_days is None else older_than_days
     deleted, _ = OutboundMail.objects.filter(
         status=MailStatus.SENT, sent_at__lt=clock.now() - timedelta(days=days)

@@ -1,4 +1,4 @@
-"""Outbound mail (apps/core/mail.py) against a real SMTP server (aiosmtpd on a free port)."""
+"""Outbound mail (apps/mail/services.py) against a real SMTP server (aiosmtpd on a free port)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 import devprocs as services
-from apps.core import mail
+from apps.mail import services as mail
 from apps.mail.models import MailStatus, OutboundMail
 from tests.conftest import point_smtp
 
@@ -144,7 +144,7 @@ def test_two_delivery_worker_processes_deliver_each_message_exactly_once():
         }
         services._run_manage(["migrate", "--noinput"], env)
         services._run_manage(["shell", "-c", (
-            "from apps.core.mail import mail_queue\n"
+            "from apps.mail.services import mail_queue\n"
             "for i in range(40): mail_queue(to=f'u{i}@example.org', subject=f'm{i}', body='b')"
         )], env)
         workers = [
@@ -172,7 +172,7 @@ def test_the_web_service_delivers_by_itself_once_with_two_gunicorn_workers():
         EMAIL_TIMEOUT="2",
     ) as live:
         services._run_manage(["shell", "-c", (
-            "from apps.core.mail import mail_queue\n"
+            "from apps.mail.services import mail_queue\n"
             "for i in range(10): mail_queue(to=f'u{i}@example.org', subject=f'm{i}', body='b')"
         )], live.env)
         assert services.wait_until(lambda: len(server.received()) >= 10, timeout=15)

@@ -240,6 +240,8 @@ def test_any_request_id_and_forwarded_for_headers_on_login_never_5xx(db, client,
     @hypothesis.example(request_id="x" * 129, forwarded_for="fe80::1%eth0")
     @hypothesis.example(request_id="ok-id", forwarded_for="1.2.3.4, fe80::1%25eth0")
     @hypothesis.example(request_id="", forwarded_for="::ffff:1.2.3.4, 0.0.0.0, ::")
+    @hypothesis.example(request_id="zone", forwarded_for="fe80::1%" + "z" * 200)  # issue 23: a 500
+    @hypothesis.example(request_id="zone2", forwarded_for="1.2.3.4, fe80::1%" + "z" * 200)
     def check(request_id, forwarded_for):
         response = client.post(
             "/api/auth/login/", {"email": user.email, "password": PASSWORD}, format="json",
@@ -250,3 +252,18 @@ def test_any_request_id_and_forwarded_for_headers_on_login_never_5xx(db, client,
         assert response["X-Request-ID"]
 
     check()
+
+
+def test_a_forwarded_ipv6_zone_id_is_dropped_so_login_works_and_the_session_shows_the_address(db, client, user, settings):
+    """Issue 23: a 200-character zone id in the trusted hop answered 500 on PostgreSQL (inet
+    refuses zone ids); rotating it would also have dodged the per-client throttle."""
+    settings.NUM_PROXIES = 1
+
+    response = client.post(
+        "/api/auth/login/", {"email": user.email, "password": PASSWORD}, format="json",
+        HTTP_X_FORWARDED_FOR="fe80::1%" + "z" * 200,
+    )
+
+    assert response.status_code == 200, response.content[:300]
+    sessions = client.get("/api/auth/sessions/", HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert [s["ip"] for s in sessions.json() if s["current"]] == ["fe80::1"]

@@ -395,15 +395,34 @@ def _verify(
         if header.get("alg") != candidate.algorithm:
             continue  # e.g. HS256 with an EdDSA kid: never verify a key with another algorithm
         try:
-            return _jwt.decode(token, candidate.key, algorithms=[candidate.algorithm], audience=audience,
-                              issuer=issuer, leeway=leeway, options=options)
+            claims = _jwt.decode(token, candidate.key, algorithms=[candidate.algorithm], audience=audience,
+                                 issuer=issuer, leeway=leeway, options=options)
         except jwt.ExpiredSignatureError as exc:
             raise KeyExpired("Token is expired.") from exc
         except jwt.InvalidSignatureError:
             continue  # a kid-less token may be signed by a fallback key
-        except jwt.InvalidTokenError as exc:
+        except (jwt.InvalidTokenError, OverflowError) as exc:  # PyJWT's int(exp) of an infinity
             raise KeyNotAccepted("Token is invalid.") from exc
+        _check_time_claims(claims)
+        return claims
     raise KeyNotAccepted("Token is invalid.")
+
+
+# 9999-12-31T23:59:59Z, the last second a datetime holds.
+_LAST_TIMESTAMP = 253402300799
+
+
+def _check_time_claims(claims: dict[str, Any]) -> None:
+    """`exp`, `nbf` and `iat`, when present, are finite numbers between 1970 and year 9999;
+    else KeyNotAccepted. We never mint anything else, and simplejwt turns `exp` into a datetime,
+    which raises OverflowError (a 500) for a signed `exp` of 1e20; NaN fails every comparison
+    and so passes PyJWT's own checks."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _LAST_TIMESTAMP:
+            raise KeyNotAccepted("Token is invalid.")
 
 
 # --- Generating ---------------------------------------------------------------------------------

@@ -15,10 +15,17 @@ from django.http import HttpRequest
 
 
 def _valid_ip(value: str) -> str | None:
+    """The address in canonical form, without an IPv6 zone id ("fe80::1%eth0" -> "fe80::1"),
+    or None. A zone id names an interface of the host that wrote it, never a client: PostgreSQL's
+    inet refuses it (a 500 when a session or event stored it), and a throttle keyed on it could
+    be dodged by rotating it."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    if getattr(address, "scope_id", None) is not None:
+        address = ipaddress.IPv6Address(address.packed)
+    return str(address)
 
 
 def client_ip(request: HttpRequest) -> str | None:

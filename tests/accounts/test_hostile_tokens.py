@@ -95,7 +95,14 @@ def _hostile_tokens(user, valid: dict[str, str]) -> dict[str, str]:
         "unknown_user": _sign({**claims, "user_id": str(uuid.uuid4())}),
         "exp_as_string": _sign({**claims, "exp": "tomorrow"}),
         "no_token_type": _sign({k: v for k, v in claims.items() if k != "token_type"}),
+        # Numeric claims past what a datetime holds (year 9999): signed, so only our own
+        # handling of them can turn them into a 500.
+        **{f"{claim}_{name}": _sign({**claims, claim: value})
+           for claim in ("exp", "nbf", "iat") for name, value in _HUGE_NUMBERS.items()},
     }
+
+
+_HUGE_NUMBERS = {"1e20": 1e20, "minus_1e20": -1e20, "int_10_pow_30": 10**30, "1e308": 1e308, "nan": float("nan"), "inf": float("inf")}
 
 
 def _hmac_with_header(header: dict, claims: dict, key: str) -> str:
@@ -122,6 +129,8 @@ def _hostile_refresh_tokens(user, valid: dict[str, str]) -> dict[str, str]:
         "refresh_unknown_sid": _sign(refresh_claims),
         "refresh_expired": _sign({**refresh_claims, "exp": int(time.time()) - 60}),
         "refresh_truncated": valid["refresh"][:-5],
+        "refresh_exp_1e20": _sign({**refresh_claims, "exp": 1e20}),
+        "refresh_iat_1e20": _sign({**refresh_claims, "iat": 1e20}),
     })
     return tokens
 

@@ -2,6 +2,7 @@
 per tenant with cursor pagination, never holding a secret, never failing the request."""
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from datetime import timedelta
@@ -328,12 +329,32 @@ def test_a_new_event_does_not_shift_the_next_page(user):
     assert len(ids) == len(set(ids)) == 61
 
 
-def test_a_tampered_cursor_is_400_invalid(user):
+def _cursor(query: str) -> str:
+    return base64.b64encode(query.encode()).decode()
+
+
+# DRF's cursor is base64 of a query string (o=offset, r=reverse, p=position): decoding it is
+# lenient, and a position that is no timestamp reached the database as one.
+TAMPERED_CURSORS = {
+    "not_base64": "not-a-cursor",
+    "position_not_a_time": "cD14",  # "p=x"
+    "position_garbage": _cursor("p=2026-13-45T99:99:99"),
+    "position_huge_year": _cursor("p=99999-01-01T00:00:00Z"),
+    "position_nul": _cursor("p=\x00"),
+    "position_with_offset_and_reverse": _cursor("o=1&r=1&p=x"),
+    "offset_negative": _cursor("o=-5&p=x"),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/auth/events/", "/api/tenants/current/events/"])
+@pytest.mark.parametrize("cursor", TAMPERED_CURSORS.values(), ids=TAMPERED_CURSORS.keys())
+def test_a_tampered_cursor_is_400_invalid(user, path, cursor):
+    _bulk_events(user, 3)
     client = bearer(login(user.email).json()["access"])
 
-    response = client.get("/api/auth/events/?cursor=not-a-cursor")
+    response = client.get(path, {"cursor": cursor})
 
-    assert response.status_code == 400
+    assert response.status_code == 400, response.content[:300]
     assert response.json()["code"] == "invalid"
     assert "cursor" in response.json()["errors"]
 

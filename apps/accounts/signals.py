@@ -1,5 +1,6 @@
-"""Deactivating a user or tenant, by any path (API, admin, shell), revokes their sessions
-and access tokens durably: re-activation later does not bring old tokens back (rule 3).
+"""Deactivating a user, by any path (API, admin, shell), revokes their sessions and access
+tokens durably: re-activation later does not bring old tokens back (rule 3). A tenant's
+deactivation does the same for its users: apps/tenants/signals.py, with `note_deactivation`.
 Deletion needs nothing here: sessions cascade with the user, so its tokens find no session.
 """
 from __future__ import annotations
@@ -8,7 +9,6 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from apps.accounts.models import User
-from apps.tenants.models import Tenant
 
 
 def _was_active(model, instance) -> bool:
@@ -18,8 +18,9 @@ def _was_active(model, instance) -> bool:
 
 
 @receiver(pre_save, sender=User)
-@receiver(pre_save, sender=Tenant)
-def _note_deactivation(sender, instance, update_fields=None, **_):
+def note_deactivation(sender, instance, update_fields=None, **_):
+    """pre_save of any model with `is_active`: marks `instance._deactivating` when this save
+    turns it off, for the post_save receiver that revokes."""
     if update_fields is not None and "is_active" not in update_fields:
         return
     # Only a save that turns is_active off costs the extra query.
@@ -33,13 +34,3 @@ def _revoke_deactivated_user(sender, instance: User, **_):
 
         instance._deactivating = False
         sessions_revoke_for_user(user=instance, reason=RevokeReason.USER_DEACTIVATED)
-
-
-@receiver(post_save, sender=Tenant)
-def _revoke_deactivated_tenant(sender, instance: Tenant, **_):
-    if getattr(instance, "_deactivating", False):
-        from apps.accounts.services import RevokeReason, sessions_revoke_for_user
-
-        instance._deactivating = False
-        for user in User.objects.filter(tenant=instance):
-            sessions_revoke_for_user(user=user, reason=RevokeReason.TENANT_DEACTIVATED)

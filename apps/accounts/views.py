@@ -1,4 +1,5 @@
-"""The /api/auth/ endpoints. Each view: validate input, call one service, serialize."""
+"""The /api/auth/ endpoints (register/ is apps/tenants/views.py: sign-up may create a tenant).
+Each view: validate input, call one service, serialize."""
 from __future__ import annotations
 
 from functools import partial
@@ -18,7 +19,7 @@ from apps.accounts import serializers as s
 from apps.accounts.authentication import user_for_access_token
 from apps.accounts.keys import keyring
 from apps.accounts.tokens import SESSION_CLAIM, decode_untyped
-from apps.core.client_ip import client_ip
+from apps.core.device import request_device
 from apps.core.exceptions import TokenNotValid
 from apps.core.schema import errors
 
@@ -34,35 +35,9 @@ def _session_id(request) -> str | None:
     return request.auth.get(SESSION_CLAIM) if request.auth is not None else None
 
 
-def _device(request) -> dict:
-    return {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", "")}
-
-
 class PublicView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-
-class RegisterView(PublicView):
-    """Create an account (and, with tenant_name, a tenant it owns); returns tokens."""
-
-    throttle_classes = [throttles.RegisterThrottle]
-
-    @extend_schema(
-        tags=[TAG], request=s.RegisterInput, parameters=PAIR_PARAMETERS,
-        responses={201: OpenApiResponse(s.AuthOutput, description=(
-            "`{user, access, refresh}`; with EMAIL_VERIFICATION=mandatory only `{user}` (no "
-            "tokens until the address is verified). A verification email is sent either way."
-        )), **errors(400, 403, 429, s403=CSRF_403)},
-    )
-    def post(self, request):
-        data = s.RegisterInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
-        if settings.EMAIL_VERIFICATION == "mandatory":
-            return Response({"user": s.user_output(user)}, status=status.HTTP_201_CREATED)
-        tokens = services.get_tokens_for_user(user, **_device(request))
-        return transport.pair_response(request, {"user": s.user_output(user), **tokens}, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicView):
@@ -81,7 +56,7 @@ class LoginView(PublicView):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user, tokens = services.user_login(**data.validated_data, **_device(request))
+            user, tokens = services.user_login(**data.validated_data, **request_device(request))
         except services.LOGIN_FAILURES:
             throttles.LoginEmailThrottle().record_failure(request, self)  # failures only
             raise
@@ -102,7 +77,7 @@ class RefreshView(PublicView):
     )
     def post(self, request):
         refresh = transport.presented_refresh(request)
-        pair = services.session_rotate(refresh=refresh, **_device(request))
+        pair = services.session_rotate(refresh=refresh, **request_device(request))
         return transport.pair_response(request, {"access": pair.access, "refresh": pair.refresh})
 
 
@@ -135,7 +110,7 @@ class LogoutView(APIView):
         responses={205: None, **errors(400, 401, 403, s403=CSRF_403)},
     )
     def post(self, request):
-        revoke = partial(services.session_revoke_by_refresh, user=request.user, **_device(request))
+        revoke = partial(services.session_revoke_by_refresh, user=request.user, **request_device(request))
         return transport.logout_response(request, revoke=revoke)
 
 
@@ -148,7 +123,7 @@ class LogoutAllView(APIView):
         responses={200: s.LogoutAllOutput, **errors(401, 403, s403=CSRF_403)},
     )
     def post(self, request):
-        count = services.user_logout_all(user=request.user, session_id=_session_id(request), **_device(request))
+        count = services.user_logout_all(user=request.user, session_id=_session_id(request), **request_device(request))
         return transport.sessions_ended_response(request, {"revoked_sessions": count})
 
 
@@ -173,7 +148,7 @@ class PasswordChangeView(APIView):
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = services.user_change_password(
-            user=request.user, session_id=_session_id(request), **data.validated_data, **_device(request)
+            user=request.user, session_id=_session_id(request), **data.validated_data, **request_device(request)
         )
         return transport.pair_response(request, tokens)
 
@@ -187,7 +162,7 @@ class PasswordResetView(PublicView):
     def post(self, request):
         data = s.PasswordResetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_request(email=data.validated_data["email"], **_device(request))
+        services.password_reset_request(email=data.validated_data["email"], **request_device(request))
         return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -204,7 +179,7 @@ class PasswordResetConfirmView(PublicView):
     def post(self, request):
         data = s.PasswordResetConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_confirm(**data.validated_data, **_device(request))
+        services.password_reset_confirm(**data.validated_data, **request_device(request))
         return Response({})
 
 
@@ -219,7 +194,7 @@ class EmailVerifyView(PublicView):
     def post(self, request):
         data = s.EmailVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.email_verify(token=data.validated_data["token"], **_device(request))
+        user = services.email_verify(token=data.validated_data["token"], **request_device(request))
         return Response(s.user_output(user))
 
 
@@ -249,7 +224,7 @@ class SessionDetailView(APIView):
 
     @extend_schema(tags=[TAG], responses={204: OpenApiResponse(description="Revoked."), **errors(401, 404)})
     def delete(self, request, session_id):
-        services.session_revoke_by_id(user=request.user, session_id=session_id, **_device(request))
+        services.session_revoke_by_id(user=request.user, session_id=session_id, **request_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

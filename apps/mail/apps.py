@@ -14,9 +14,11 @@ class MailConfig(AppConfig):
         from django.core.signals import request_started
 
         from apps.core.metrics_view import scrape_hook_register
+        from apps.core.service_checks import service_check_register
         from apps.mail import services as mail
 
         scrape_hook_register("the mail queue length", mail.mail_pending_gauge_refresh)
+        service_check_register("smtp", mail.smtp_check)
         # The web process delivers by itself: the first request a process serves (runserver,
         # each gunicorn worker after fork; platform health checks count) starts its delivery
         # thread. Never at import or in ready(): a thread started before gunicorn forks would

@@ -51,6 +51,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 
 from apps.core import clock, metrics
+from apps.core.service_checks import TIMEOUT_SECONDS as CHECK_TIMEOUT_SECONDS
 from apps.mail.models import MailStatus, OutboundMail
 
 logger = logging.getLogger(__name__)
@@ -196,6 +197,21 @@ def mail_deliver_due(*, limit: int = BATCH_SIZE) -> int:
         except Exception:  # closing a broken connection must not hide the pass's outcome
             logger.debug("SMTP connection close failed", exc_info=True)
     return attempted
+
+
+def smtp_check() -> str | None:
+    """`manage.py check_services`' SMTP line (registered in MailConfig.ready): connect,
+    STARTTLS/SSL and log in as the app sends, within the check timeout; None without
+    EMAIL_HOST (console backend: nothing to check)."""
+    if not settings.EMAIL_HOST:
+        return None
+    connection = get_connection(timeout=min(float(settings.EMAIL_TIMEOUT or CHECK_TIMEOUT_SECONDS),
+                                            CHECK_TIMEOUT_SECONDS))
+    try:
+        connection.open()
+    finally:
+        connection.close()
+    return f"reachable (port {settings.EMAIL_PORT})"
 
 
 def mail_prune_sent(*, older_than_days: int | None = None) -> int:

@@ -2,19 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.tenants.models import Tenant
+from apps.accounts.serializers import TenantOutput  # noqa: F401  (the one tenant shape)
 from apps.tenants.modules import MAX_MODULES, clean_modules
-
-
-class TenantOutput(serializers.ModelSerializer):
-    enabled_modules = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Tenant
-        fields = ["id", "slug", "name", "enabled_modules"]
-
-    def get_enabled_modules(self, tenant: Tenant) -> list[str]:
-        return tenant.modules
 
 
 class StrictCharField(serializers.CharField):

@@ -1,16 +1,20 @@
-"""The /api/tenants/ endpoints: the caller's own tenant only, never another's."""
+"""The /api/tenants/ endpoints: the caller's own tenant only, never another's; and
+/api/auth/register/, because sign-up may create a tenant (services/registration.py)."""
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts import throttles as accounts_throttles
 from apps.accounts import transport
-from apps.accounts.serializers import AuthOutput, MemberCreateInput, UserOutput, user_output
+from apps.accounts.serializers import AuthOutput, MemberCreateInput, RegisterInput, UserOutput, user_output
 from apps.accounts.services import get_tokens_for_user
-from apps.core.client_ip import client_ip
+from apps.accounts.views import CSRF_403, PAIR_PARAMETERS, PublicView
+from apps.core.device import request_device
 from apps.core.schema import ErrorOutput, errors
 from apps.tenants import selectors, services, throttles
 from apps.tenants.permissions import HasTenant, IsTenantAdmin
@@ -28,8 +32,26 @@ ADMIN_ONLY = [IsAuthenticated, HasTenant, IsTenantAdmin]
 NOT_YOURS = "Not found, or another tenant's (a user never sees another tenant's rows)."
 
 
-def _device(request) -> dict:
-    return {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", "")}
+class RegisterView(PublicView):
+    """Create an account (and, with tenant_name, a tenant it owns); returns tokens."""
+
+    throttle_classes = [accounts_throttles.RegisterThrottle]
+
+    @extend_schema(
+        tags=["auth"], request=RegisterInput, parameters=PAIR_PARAMETERS,
+        responses={201: OpenApiResponse(AuthOutput, description=(
+            "`{user, access, refresh}`; with EMAIL_VERIFICATION=mandatory only `{user}` (no "
+            "tokens until the address is verified). A verification email is sent either way."
+        )), **errors(400, 403, 429, s403=CSRF_403)},
+    )
+    def post(self, request):
+        data = RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        if settings.EMAIL_VERIFICATION == "mandatory":
+            return Response({"user": user_output(user)}, status=status.HTTP_201_CREATED)
+        tokens = get_tokens_for_user(user, **request_device(request))
+        return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)
 
 
 class CurrentTenantView(APIView):
@@ -84,7 +106,7 @@ class MemberDetailView(APIView):
         data = MemberRoleInput(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.member_role_change(
-            tenant=request.user.tenant, user_id=user_id, role=data.validated_data["role"], **_device(request)
+            tenant=request.user.tenant, user_id=user_id, role=data.validated_data["role"], **request_device(request)
         )
         return Response(UserOutput(member).data)
 
@@ -97,7 +119,7 @@ class MemberDetailView(APIView):
         )},
     )
     def delete(self, request, user_id):
-        services.member_remove(tenant=request.user.tenant, user_id=user_id, **_device(request))
+        services.member_remove(tenant=request.user.tenant, user_id=user_id, **request_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -125,7 +147,7 @@ class InvitationsView(APIView):
         data = InvitationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.invitation_create(
-            tenant=request.user.tenant, invited_by=request.user, **data.validated_data, **_device(request)
+            tenant=request.user.tenant, invited_by=request.user, **data.validated_data, **request_device(request)
         )
         return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
 
@@ -169,8 +191,8 @@ class InvitationAcceptView(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if request.user.is_authenticated:
-            user = services.invitation_accept_existing_account(token=fields["token"], user=request.user, **_device(request))
+            user = services.invitation_accept_existing_account(token=fields["token"], user=request.user, **request_device(request))
             return Response(UserOutput(user).data)
-        user = services.invitation_accept_new_account(**fields, **_device(request))
-        tokens = get_tokens_for_user(user, **_device(request))
+        user = services.invitation_accept_new_account(**fields, **request_device(request))
+        tokens = get_tokens_for_user(user, **request_device(request))
         return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)

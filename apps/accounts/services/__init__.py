@@ -21,7 +21,6 @@ from apps.accounts.services.users import (  # noqa: F401
     user_change_password,
     user_create,
     user_login,
-    user_register,
 )
 from apps.accounts.services.verification import (  # noqa: F401
     email_verification_resend,

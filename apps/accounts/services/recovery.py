@@ -33,8 +33,8 @@ from django.db import transaction
 from apps.accounts import emails
 from apps.accounts.managers import normalize_email
 from apps.accounts.models import User
+from apps.accounts.passwords import password_validate
 from apps.accounts.services import sessions
-from apps.accounts.services.users import _validate_password
 from apps.accounts.services.verification import uid_encode, user_for_uid
 from apps.audit.models import EventType
 from apps.audit.services import event_record
@@ -94,7 +94,7 @@ def password_reset_confirm(
     user = _user_for_link(uid, token)
     if user is None:
         raise InvalidOneTimeToken()
-    _validate_password(new_password, user=user, field="new_password")
+    password_validate(new_password, user=user, field="new_password")
     locked = User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
     if not locked.is_active or not token_generator.check_token(locked, token):
         raise InvalidOneTimeToken()  # a concurrent confirm used the link first

@@ -1,17 +1,16 @@
-"""Users: register, authenticate, change password, issue the tokens of a login."""
+"""Users: create, authenticate, change password, issue the tokens of a login."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.managers import normalize_email
-from apps.accounts.models import Role, User
+from apps.accounts.models import User
+from apps.accounts.passwords import password_validate
 from apps.accounts.services import sessions, verification
 from apps.audit.models import EventType
 from apps.audit.services import event_record
@@ -44,14 +43,6 @@ def _dummy_hash() -> str:
     return _dummy_hashes[algorithm]
 
 
-def _validate_password(password: str, *, user: User, field: str = "password") -> None:
-    """Django's validators; failures are reported under the request's own field name."""
-    try:
-        password_validation.validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise InvalidInput({field: list(exc.messages)}) from exc
-
-
 def user_create(
     *, email: str, password: str, first_name: str = "", last_name: str = "",
     tenant: Any = None, role: str = "",
@@ -59,7 +50,7 @@ def user_create(
     """A new user after password validation; 400 on a taken email (any case)."""
     email = normalize_email(email)
     candidate = User(email=email, first_name=first_name, last_name=last_name)
-    _validate_password(password, user=candidate)
+    password_validate(password, user=candidate)
     if User.objects.filter(email=email).exists():
         raise InvalidInput({"email": [EMAIL_TAKEN]})
     try:
@@ -70,25 +61,6 @@ def user_create(
             )
     except IntegrityError as exc:  # a concurrent registration won the race
         raise InvalidInput({"email": [EMAIL_TAKEN]}) from exc
-
-
-@transaction.atomic
-def user_register(
-    *, email: str, password: str, first_name: str = "", last_name: str = "",
-    tenant_name: str | None = None,
-) -> User:
-    """Self-service sign-up; with `tenant_name`, a new tenant owned by the new user."""
-    from apps.tenants.services import tenant_create  # tenants depends on accounts, not back
-
-    tenant = tenant_create(name=tenant_name) if tenant_name else None
-    user = user_create(
-        email=email, password=password, first_name=first_name, last_name=last_name,
-        tenant=tenant, role=Role.OWNER if tenant else "",
-    )
-    # In this transaction: a registration that fails sends nothing.
-    verification.email_verification_send(user=user)
-    logger.info("Registered user %s (tenant %s)", user.id, tenant.id if tenant else None)
-    return user
 
 
 # Every login looks its user up by email: compiled once, prepared on PostgreSQL (~0.4 ms of CPU
@@ -191,7 +163,7 @@ def user_change_password(
     for the caller's session (its previous refresh token is spent)."""
     if not user.check_password(old_password):
         raise InvalidInput({"old_password": ["The current password is incorrect."]})
-    _validate_password(new_password, user=user, field="new_password")
+    password_validate(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     sessions.sessions_revoke_for_user(

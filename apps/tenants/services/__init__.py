@@ -1,7 +1,8 @@
 """Every state change of tenants, their members and invitations; see the modules for the rules.
 
 Dependencies run one way: tenants' services call accounts' (user_create, the session service),
-never the reverse, except the lazy `tenant_create` import of self-service registration.
+never the reverse; the import contracts (.importlinter) keep it so. Sign-up, which may create
+a tenant, is therefore here (registration.py).
 """
 from apps.tenants.services.invitations import (  # noqa: F401
     invitation_accept_existing_account,
@@ -15,6 +16,7 @@ from apps.tenants.services.members import (  # noqa: F401
     member_remove,
     member_role_change,
 )
+from apps.tenants.services.registration import user_register  # noqa: F401
 from apps.tenants.services.tenants import (  # noqa: F401
     tenant_create,
     tenant_delete,

@@ -1,25 +1,16 @@
 """The account emails (reset, verification): subject, plain-text body, HTML alternative.
 
 Links are the frontend's pages (PASSWORD_RESET_URL, EMAIL_VERIFY_URL, with `{uid}`/`{token}`
-filled in, URL-encoded), never the API's: the frontend shows the form and calls the API.
+filled in by `apps.core.links.link`), never the API's: the frontend shows the form and calls the API.
 The link sits on a line of its own in the plain-text body, so any mail client can open it.
 """
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from django.conf import settings
 from django.utils.html import escape
 
 from apps.accounts.models import User
-
-
-def link(template: str, **values: str) -> str:
-    """`template` with each `{name}` replaced by its URL-encoded value (str.format would choke
-    on any other brace in an operator's URL)."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", quote(value, safe=""))
-    return template
+from apps.core.links import link
 
 
 def _html(paragraphs: list[str], url: str, after: list[str]) -> str:

@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 import devprocs as services
+from apps.accounts.models import User
 from apps.audit.models import EventType, SecurityEvent
 from apps.core import metrics
 from apps.mail.services import mail_pending_count
@@ -93,6 +94,26 @@ def test_verification_link_works_once(registered, api_client):
 def test_verification_link_expires(registered, api_client, clock, settings):
     _, token = registered
     clock.advance(seconds=settings.EMAIL_VERIFY_TIMEOUT_SECONDS + 1)
+
+    response = api_client.post(VERIFY, {"token": token}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_token"
+
+
+def test_a_link_signed_with_a_retired_secret_key_works_while_it_is_in_the_fallbacks(registered, api_client, settings):
+    _, token = registered
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-" + "x" * 20
+    settings.SECRET_KEY_FALLBACKS = []
+    refused = api_client.post(VERIFY, {"token": token}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
+
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert api_client.post(VERIFY, {"token": token}, format="json").status_code == 200
+
+
+def test_a_link_stops_working_when_the_address_changes(registered, api_client):
+    body, token = registered
+    User.objects.filter(pk=body["user"]["id"]).update(email="dana.new@example.com")
 
     response = api_client.post(VERIFY, {"token": token}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "invalid_token"

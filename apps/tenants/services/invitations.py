@@ -47,6 +47,7 @@ from apps.core.exceptions import (
     TenantInactive,
 )
 from apps.core.ids import parse_uuid
+from apps.core.links import link
 from apps.mail.services import mail_queue
 from apps.tenants.models import Invitation, Tenant
 from apps.tenants.services.members import ensure_grantable
@@ -66,8 +67,8 @@ def token_hash(token: str) -> str:
 
 
 def accept_link(token: str) -> str:
-    """INVITE_ACCEPT_URL with `{token}` filled in (str.replace: the URL may hold other braces)."""
-    return settings.INVITE_ACCEPT_URL.replace("{token}", token)
+    """INVITE_ACCEPT_URL with `{token}` filled in (`link`: URL-encoded, like every emailed URL)."""
+    return link(settings.INVITE_ACCEPT_URL, token=token)
 
 
 def _one_line(text: str) -> str:

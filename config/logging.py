@@ -70,7 +70,7 @@ def build_logging(
             "redact": {"()": "apps.core.logging.RedactingFilter"},
         },
         "formatters": {
-            "line": {"format": LINE_FORMAT},
+            "line": {"()": "apps.core.logging.LineFormatter", "fmt": LINE_FORMAT},
             "json": {"()": "apps.core.logging.JsonLineFormatter"},
         },
         "handlers": handlers,

@@ -1,8 +1,11 @@
 """Log filters (the request id on every line, secrets masked out of every line), the shared
-rotating file handler, and the JSON line formatter.
+rotating file handler, and the two formatters (text line, JSON line).
 
 The filters are attached to the handlers (not to loggers), so they see records from every
-logger, Django's own `django.request` included.
+logger, Django's own `django.request` included. Control characters are escaped by the
+formatters (`escape_controls`), after redaction: a value a client sent (a path with `%0A` or
+ESC in it, an exception message quoting input) can neither start a forged line nor reach a
+terminal as an escape sequence, whichever call site logged it.
 """
 from __future__ import annotations
 
@@ -71,6 +74,73 @@ def redact(text: str) -> str:
     return text
 
 
+# C0 controls (newline, carriage return, ESC, ...), DEL, C1 controls (NEL, CSI, ...) and the
+# Unicode line and paragraph separators: everything that can end a line or drive a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED_ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with every control character written as a printable escape: newline as `\\n`,
+    ESC as `\\x1b`, U+2028 as `\\u2028`. `keep_newlines`: for tracebacks, whose line breaks are
+    their own (the exception messages inside were escaped when the traceback was rendered)."""
+    if text.isprintable():  # the usual line: no regex pass at all
+        return text
+    return (_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL).sub(_escape_one, text)
+
+
+def render_exception(exc_info: tuple) -> str:
+    """The traceback text of `exc_info`, with control characters in each exception's message
+    (and notes) escaped, chained and grouped exceptions included: a message quoting client
+    input (a database error naming the value it refused) cannot forge lines in error.log."""
+    rendered = traceback.TracebackException(*exc_info)
+    pending, seen = [rendered], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(getattr(current, "_str", None), str):
+            current._str = escape_controls(current._str)
+        notes = getattr(current, "__notes__", None)
+        if isinstance(notes, list):
+            current.__notes__ = [escape_controls(n) if isinstance(n, str) else n for n in notes]
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        pending.extend(getattr(current, "exceptions", None) or ())
+    return escape_controls("".join(rendered.format()).rstrip("\n"), keep_newlines=True)
+
+
+class LineFormatter(logging.Formatter):
+    """The contract's text line (config.logging.LINE_FORMAT), with control characters in the
+    message escaped, and the traceback rendered by `render_exception`."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        message = record.message
+        record.message = escape_controls(message)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
+
+    def formatException(self, ei) -> str:
+        return render_exception(ei)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A traceback cached by the RedactingFilter was rendered by render_exception; one
+        # cached by anything else still has its control characters escaped (but its newlines).
+        if record.exc_text:
+            record.exc_text = escape_controls(record.exc_text, keep_newlines=True)
+        if record.stack_info:
+            record.stack_info = escape_controls(record.stack_info, keep_newlines=True)
+        return super().format(record)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds `record.request_id`: the id of the request being served, or '-' outside one."""
 
@@ -99,7 +169,7 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
-            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = render_exception(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
@@ -124,7 +194,8 @@ class JsonLineFormatter(_json_formatter_base()):  # type: ignore[misc]
     Secrets: the message and traceback come from the RedactingFilter (which runs first, on the
     handler); the library's own traceback rendering is not used, because it would read the
     unredacted exception again. Django's `request` extra is dropped (its repr holds the query
-    string), and other string extras are redacted too.
+    string), and other string extras are redacted too. Control characters are escaped in every
+    string value as in the text line (`escape_controls`), so a message reads the same in both.
     """
 
     _CORE = ("level", "time", "logger", "function", "request_id", "message")
@@ -148,14 +219,14 @@ class JsonLineFormatter(_json_formatter_base()):  # type: ignore[misc]
         )
         super().add_fields(log_data, record, message_dict)
         for key, value in list(log_data.items()):
-            if key not in self._CORE and isinstance(value, str):
-                log_data[key] = redact(value)
+            if isinstance(value, str):
+                log_data[key] = escape_controls(value if key in self._CORE else redact(value))
         if record.exc_info and not record.exc_text:  # no RedactingFilter on this handler
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            record.exc_text = redact(render_exception(record.exc_info))
         if record.exc_text:
-            log_data["exception"] = record.exc_text
+            log_data["exception"] = escape_controls(record.exc_text, keep_newlines=True)
         if record.stack_info:
-            log_data["stack_info"] = record.stack_info
+            log_data["stack_info"] = escape_controls(record.stack_info, keep_newlines=True)
 
 
 # --- The log files: every worker appends, one rotates ---------------------------------------

@@ -24,7 +24,13 @@ class DrfViewThatRaises(APIView):
         raise RuntimeError(EXPLOSION)
 
 
+def view_that_raises_quoting_the_query(request):
+    """Like a database error that names the value it refused: client input in the message."""
+    raise RuntimeError(f"refused value {request.GET.get('q', '')!s}")
+
+
 urlpatterns = [
+    path("api/test-boom/quoting/", view_that_raises_quoting_the_query),
     path("api/test-boom/plain/", plain_view_that_raises),
     path("api/test-boom/drf/", DrfViewThatRaises.as_view()),
     path("health/test-boom/", plain_view_that_raises),

@@ -93,23 +93,29 @@ def enforce_csrf(request: HttpRequest) -> None:
 
 
 class CookieTransportCsrfMiddleware:
-    """Every unsafe cookie-transport request under /api/ must pass `enforce_csrf`.
+    """Every unsafe cookie-transport request to a csrf_exempt view must pass `enforce_csrf`.
 
+    DRF views are csrf_exempt, which is why Django's own CsrfViewMiddleware skips them; every
+    other view already had that middleware's check. Keyed on the view the URL resolved to
+    (`process_view`), never on the path: behind a `SCRIPT_NAME` prefix or with the API mounted
+    under a sub-path, `request.path` no longer starts with `/api/`, and the view is the same.
     A middleware, not a per-view hook, so no endpoint can forget it, and it runs before the
     view (and its throttles, parsers and services): a refused request changes nothing.
-    DRF views are csrf_exempt, which is why Django's own CsrfViewMiddleware skips them.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/") and uses_cookie(request):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any) -> HttpResponse | None:
+        if getattr(view_func, "csrf_exempt", False) and uses_cookie(request):
             try:
                 enforce_csrf(request)
             except CsrfFailed as exc:
                 return json_error_response(request, exc)
-        return self.get_response(request)
+        return None
 
 
 # --- reading the refresh token ----------------------------------------------------------------

@@ -211,6 +211,27 @@ def test_cookie_refresh_failing_csrf_is_403_changes_nothing_and_the_cookie_still
     assert logged_in.refresh().status_code == 200  # and it still works
 
 
+@pytest.mark.parametrize("path", ["/api/auth/refresh/", "/api/auth/logout/"])
+def test_behind_a_script_name_prefix_the_csrf_check_still_runs(logged_in, path):
+    """Issue 23: the check keyed on request.path, which SCRIPT_NAME prefixes ("/auth/api/...")."""
+    cookie = logged_in.refresh_cookie
+    before = session_state(cookie)
+
+    response = logged_in.post(path, csrf=False, SCRIPT_NAME="/auth")
+
+    assert_code(response, 403, "csrf_failed")
+    assert session_state(cookie) == before
+    assert logged_in.post("/api/auth/refresh/", SCRIPT_NAME="/auth").status_code == 200  # with the token: fine
+
+
+@pytest.mark.urls("tests.accounts.mounted_urls")
+def test_with_the_api_mounted_under_a_sub_path_the_csrf_check_still_runs(browser, user, password):
+    response = browser.post("/svc/api/auth/login/", {"email": user.email, "password": password}, csrf=False)
+
+    assert_code(response, 403, "csrf_failed")
+    assert not RefreshSession.objects.filter(user=user).exists()
+
+
 def test_csrf_token_from_another_client_is_refused(logged_in):
     other = Browser()
     token = other.fetch_csrf()

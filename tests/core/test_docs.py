@@ -1,6 +1,7 @@
 """API docs (OpenAPI schema, Swagger UI served without a CDN, ReDoc) and CORS on /api/."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -102,6 +103,23 @@ def test_docs_assets_are_served_by_the_app(api_client, db, path):
         assert response.status_code == 200, asset
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert body, asset
+
+
+def swagger_init_script(api_client) -> str:
+    """The script that starts Swagger UI: inline in the page, or the page's own `?script` URL."""
+    page = api_client.get("/api/docs/").content.decode()
+    if "swaggerSettings" in page:
+        return page
+    (src,) = [a for a in re.findall(r'<script src="([^"]+)"', page) if "script" in a.split("?", 1)[-1]]
+    return api_client.get(src.replace("&amp;", "&")).content.decode()
+
+
+def test_swagger_ui_does_not_persist_the_bearer_token(api_client, db):
+    """Issue 23: with persistAuthorization the token pasted into Authorize went to localStorage."""
+    script = swagger_init_script(api_client)
+
+    served = json.loads(re.search(r"const swaggerSettings = (\{.*?\});", script, re.S).group(1))
+    assert served.get("persistAuthorization", False) is False
 
 
 def test_swagger_ui_points_at_our_schema(api_client, db):

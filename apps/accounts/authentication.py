@@ -1,9 +1,10 @@
 """Bearer authentication: simplejwt's signature/expiry checks, plus the account's state.
 
 The user and tenant come from one query. A token is refused (401 token_not_valid) when the
-user is gone or inactive, the tenant is inactive, or the token was issued before the user's
-`tokens_valid_after` (logout-all, password change, deactivation): so those revoke every
-earlier access token at once, while a single-session logout leaves access tokens to expire.
+user is gone or may not authenticate (`User.authentication_refusal`), or the token was issued
+before the user's `tokens_valid_after` (logout-all, password change, deactivation): so those
+revoke every earlier access token at once, while a single-session logout leaves access tokens
+to expire.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.tokens import Token
 
-from apps.accounts.models import User
+from apps.accounts.models import Refusal, User
 from apps.accounts.tokens import SESSION_CLAIM
 from apps.core import clock
 from apps.core.exceptions import TokenNotValid
@@ -24,6 +25,8 @@ from apps.core.prepared import PreparedPkLookup
 _user_with_tenant: PreparedPkLookup[User] = PreparedPkLookup(
     lambda: User.objects.select_related("tenant"), prepare_as="authsvc_user_with_tenant"
 )
+
+_REFUSED = {Refusal.USER_INACTIVE: "User not found or inactive.", Refusal.TENANT_INACTIVE: "Tenant inactive."}
 
 
 def user_for_access_token(token: Token) -> User:
@@ -38,10 +41,11 @@ def user_for_access_token(token: Token) -> User:
     # The most frequent query of all (every authenticated request): compiled once
     # (apps/core/prepared.py), the same SQL and objects as select_related("tenant").get().
     user = _user_with_tenant.get(user_id)
-    if user is None or not user.is_active:
+    if user is None:
         raise TokenNotValid("User not found or inactive.")
-    if user.tenant_id and not user.tenant.is_active:
-        raise TokenNotValid("Tenant inactive.")
+    refusal = user.authentication_refusal()
+    if refusal is not None:
+        raise TokenNotValid(_REFUSED[refusal])
     if user.tokens_valid_after is not None:
         issued_at = token.get("iat")
         if not isinstance(issued_at, (int, float)) or issued_at < clock.epoch_seconds(user.tokens_valid_after):

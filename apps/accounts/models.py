@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
@@ -16,6 +17,13 @@ class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     ADMIN = "admin", "Admin"
     MEMBER = "member", "Member"
+
+
+class Refusal(enum.Enum):
+    """Why an account may not authenticate (see `User.authentication_refusal`)."""
+
+    USER_INACTIVE = "user_inactive"
+    TENANT_INACTIVE = "tenant_inactive"
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -61,6 +69,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs) -> None:
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    def authentication_refusal(self) -> Refusal | None:
+        """Why this account may not authenticate now, or None when it may. The one statement of
+        the rule "the user is active and their tenant, if any, is active".
+
+        Every way in asks it: login (`services.users.user_authenticate`, which names the
+        reason), every access token (`authentication.user_for_access_token`), and every
+        refresh (`services.sessions.refresh_verdict`, whose one-statement SQL mirror in
+        `session_store.rotate_current` states the same two conditions in its WHERE). A later
+        condition (e.g. MFA: an aal1 session in a tenant that requires MFA) is one more
+        Refusal member and one more check here (taking the session's level as an argument),
+        plus the SQL mirror. Reads `tenant`: load it with the user (select_related).
+        """
+        if not self.is_active:
+            return Refusal.USER_INACTIVE
+        if self.tenant_id is not None and not self.tenant.is_active:
+            return Refusal.TENANT_INACTIVE
+        return None
+
+    def may_authenticate(self) -> bool:
+        """`authentication_refusal()` is None: log in, use an access token, refresh."""
+        return self.authentication_refusal() is None
 
     @property
     def tenant_role(self) -> str | None:

@@ -1,6 +1,8 @@
 """The one-statement rotation (PostgreSQL): the common refresh, a current token of a live
 session, is one UPDATE ... RETURNING that writes exactly what the locked path writes; every
-other case is left, untouched, to the locked path."""
+other case is left, untouched, to the locked path. Every verdict of `refresh_verdict` is
+checked on both paths: the Python one (locked rotation and /verify/), on both databases, and
+the SQL one, on PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,13 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 import devprocs as services
+from apps.accounts import session_store
 from apps.accounts.models import RefreshSession, User
 from apps.accounts.services import get_tokens_for_user, sessions
+from apps.accounts.services.sessions import RefreshVerdict
 from apps.accounts.tokens import decode_refresh
 from apps.core import clock
+from apps.core.ids import parse_uuid
 from tests.factories import TenantFactory, UserFactory
 
-pytestmark = pytest.mark.skipif(not services.using_postgres(), reason="the one-statement rotation is PostgreSQL's")
+postgres_only = pytest.mark.skipif(not services.using_postgres(), reason="the one-statement rotation is PostgreSQL's")
 
 ROTATION_COLUMNS = ["rotated_at", "current_issued_at", "current_expires_at", "last_used_at", "ip", "user_agent",
                     "revoked_at", "revoked_reason", "expires_at", "created_at", "user_id"]
@@ -30,19 +35,21 @@ def claims(pair: dict) -> tuple[str, str, str]:
 
 def fast(pair: dict, *, now=None, ip="198.51.100.9", user_agent="ua/2", user_id=None):
     sid, jti, owner = claims(pair)
-    return sessions._rotate_current(session_id=sid, jti=jti, user_id=user_id or owner, now=now or clock.now(),
-                                    ip=ip, user_agent=user_agent)
+    return sessions._rotate_current(session_id=parse_uuid(sid), jti=jti, user_id=user_id or owner,
+                                    now=now or clock.now(), ip=ip, user_agent=user_agent)
 
 
-def locked(pair: dict, *, now, ip="198.51.100.9", user_agent="ua/2"):
+def locked(pair: dict, *, now, ip="198.51.100.9", user_agent="ua/2", user_id=None):
     sid, jti, owner = claims(pair)
-    return sessions._rotate_locked(session_id=sid, jti=jti, user_id=owner, now=now, ip=ip, user_agent=user_agent)
+    return sessions._rotate_locked(session_id=parse_uuid(sid), jti=jti, user_id=user_id or owner, now=now, ip=ip,
+                                   user_agent=user_agent)
 
 
 def row(session_id) -> dict:
     return {name: getattr(RefreshSession.objects.get(pk=session_id), name) for name in ROTATION_COLUMNS}
 
 
+@postgres_only
 def test_a_refresh_of_the_current_token_is_one_statement(user):
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
     with CaptureQueriesContext(connection) as queries:
@@ -52,6 +59,7 @@ def test_a_refresh_of_the_current_token_is_one_statement(user):
     assert queries[0]["sql"].startswith("UPDATE") and "RETURNING" in queries[0]["sql"]
 
 
+@postgres_only
 def test_it_writes_and_returns_what_the_locked_path_writes_and_returns(db):
     user = UserFactory(tenant=TenantFactory(enabled_modules=["crm"]), role="owner")
     one, two = (get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest") for _ in range(2))
@@ -76,6 +84,7 @@ def test_it_writes_and_returns_what_the_locked_path_writes_and_returns(db):
     assert fast({"refresh": sessions._current_refresh(by_fast)}) is not None
 
 
+@postgres_only
 def test_the_new_token_lifetime_is_capped_at_the_session_end(user, settings):
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
     end = clock.now() + timedelta(hours=2)
@@ -84,16 +93,43 @@ def test_the_new_token_lifetime_is_capped_at_the_session_end(user, settings):
     assert rotated.current_expires_at == end
 
 
-@pytest.mark.parametrize("case", ["previous_token", "unknown_session", "other_user", "revoked", "expired",
-                                  "inactive_user", "inactive_tenant"])
-def test_everything_but_a_live_current_token_is_left_to_the_locked_path(db, case):
+# Each case of a refresh, and the verdict `refresh_verdict` gives it.
+CASES = {
+    "current_token": RefreshVerdict.CURRENT,
+    "previous_token_inside_the_grace_window": RefreshVerdict.GRACE,
+    "previous_token_after_the_grace_window": RefreshVerdict.SPENT,
+    "older_ancestor": RefreshVerdict.SPENT,
+    "inactive_user": RefreshVerdict.BARRED,
+    "inactive_tenant": RefreshVerdict.BARRED,
+    "unknown_session": RefreshVerdict.DEAD,
+    "other_user": RefreshVerdict.DEAD,
+    "revoked": RefreshVerdict.DEAD,
+    "expired": RefreshVerdict.DEAD,
+}
+# What the locked path does with each verdict.
+OUTCOMES = {
+    RefreshVerdict.CURRENT: sessions._Outcome.ROTATED,
+    RefreshVerdict.GRACE: sessions._Outcome.REISSUED,
+    RefreshVerdict.SPENT: sessions._Outcome.REUSE,
+    RefreshVerdict.BARRED: sessions._Outcome.REJECTED,
+    RefreshVerdict.DEAD: sessions._Outcome.REJECTED,
+}
+
+
+def arrange(case: str) -> tuple[dict, dict]:
+    """A session in the state `case` names; the pair whose refresh token is presented, and
+    the claims to override."""
     tenant = TenantFactory()
     user = UserFactory(tenant=tenant, role="owner")
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
     sid = claims(pair)[0]
     kwargs = {}
-    if case == "previous_token":
-        fast(pair)  # pair's token is now the previous one
+    if case.startswith("previous_token") or case == "older_ancestor":
+        _, rotated = locked(pair, now=clock.now())  # pair's token is now the previous one
+        if case == "older_ancestor":
+            locked({"refresh": sessions._current_refresh(rotated)}, now=clock.now())
+        elif case.endswith("after_the_grace_window"):
+            RefreshSession.objects.filter(pk=sid).update(rotated_at=clock.now() - timedelta(seconds=11))
     elif case == "unknown_session":
         RefreshSession.objects.filter(pk=sid).delete()
     elif case == "other_user":
@@ -106,12 +142,48 @@ def test_everything_but_a_live_current_token_is_left_to_the_locked_path(db, case
         User.objects.filter(pk=user.pk).update(is_active=False)
     elif case == "inactive_tenant":
         type(tenant).objects.filter(pk=tenant.pk).update(is_active=False)
+    return pair, kwargs
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_case_gets_its_verdict_and_the_python_paths_act_on_it(db, case, settings):
+    settings.REFRESH_REUSE_GRACE_SECONDS = 10
+    expected = CASES[case]
+    pair, kwargs = arrange(case)
+    sid, jti, owner = claims(pair)
+    now = clock.now()
+
+    verdict = sessions.refresh_verdict(
+        session_store.with_account(parse_uuid(sid)), jti=jti, user_id=kwargs.get("user_id", owner), now=now,
+    )
+    usable = sessions.refresh_is_usable(token={**decode_refresh(pair["refresh"]).payload, **kwargs})
+    outcome, session = locked(pair, now=now, **kwargs)
+
+    assert verdict is expected
+    assert usable is (expected in (RefreshVerdict.CURRENT, RefreshVerdict.GRACE))
+    assert outcome is OUTCOMES[expected]
+    if expected in (RefreshVerdict.SPENT, RefreshVerdict.BARRED):  # revoked on sight
+        assert RefreshSession.objects.get(pk=sid).revoked_at is not None
+
+
+@postgres_only
+@pytest.mark.parametrize("case", CASES)
+def test_the_one_statement_rotation_takes_exactly_the_current_verdict(db, case, settings):
+    settings.REFRESH_REUSE_GRACE_SECONDS = 10
+    pair, kwargs = arrange(case)
+    sid = claims(pair)[0]
     before = list(RefreshSession.objects.filter(pk=sid).values())
 
-    assert fast(pair, **kwargs) is None
-    assert list(RefreshSession.objects.filter(pk=sid).values()) == before  # nothing written
+    rotated = fast(pair, **kwargs)
+
+    if CASES[case] is RefreshVerdict.CURRENT:
+        assert rotated is not None and rotated.previous_jti == claims(pair)[1]
+    else:  # left to the locked path, nothing written
+        assert rotated is None
+        assert list(RefreshSession.objects.filter(pk=sid).values()) == before
 
 
+@postgres_only
 def test_a_user_without_a_tenant_rotates_in_one_statement(db):
     user = UserFactory(tenant=None, role="")
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")

@@ -69,7 +69,8 @@ def test_prepared_update_writes_what_save_with_update_fields_writes(db):
 
     from django.db.models.signals import post_save, pre_save
 
-    from apps.accounts.services.sessions import _ROTATION_FIELDS, _save_rotation
+    from apps.accounts.session_store import ROTATION_FIELDS as _ROTATION_FIELDS
+    from apps.accounts.session_store import _save_rotation
     from apps.core import clock
 
     # No receivers: PreparedUpdate sends no save signals.

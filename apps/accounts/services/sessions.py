@@ -1,4 +1,5 @@
-"""Refresh sessions: create, rotate, revoke. The contract's refresh-session rules live here.
+"""Refresh sessions: create, rotate, revoke. The contract's refresh-session rules live here;
+every query they need is in apps/accounts/session_store.py, which decides nothing.
 
 Invariants, and why they hold
 -----------------------------
@@ -6,7 +7,9 @@ Invariants, and why they hold
    the current token's jti/iat/exp, so the database stores one row per live session, not one
    per token ever issued, and tokens themselves are never stored.
 2. A refresh token is accepted only if its jti is the row's `current_jti`, or its
-   `previous_jti` while `now - rotated_at <= REFRESH_REUSE_GRACE_SECONDS`. The decision and
+   `previous_jti` while `now - rotated_at <= REFRESH_REUSE_GRACE_SECONDS`, and its account
+   may authenticate (`User.authentication_refusal`): `refresh_verdict` states this once, for
+   the refresh and for /verify/. The decision and
    the rotation happen under the row lock (SELECT ... FOR UPDATE in one transaction on
    PostgreSQL, BEGIN IMMEDIATE on SQLite; or, for the current token of a live session on
    PostgreSQL, one UPDATE whose WHERE is the decision), so concurrent refreshes, in any
@@ -39,17 +42,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 
-from apps.accounts import revocation_cache, tokens
-from apps.accounts.models import RefreshSession, User
+from apps.accounts import revocation_cache, session_store, tokens
+from apps.accounts.models import RefreshSession, Refusal, User
 from apps.audit.models import EventType
 from apps.audit.services import event_record, events_prune
-from apps.core import clock, metrics, prepared
+from apps.core import clock, metrics
 from apps.core.exceptions import NotFound, TokenNotValid
 from apps.core.ids import parse_uuid
-from apps.core.prepared import PreparedPkLookup, PreparedReturning, PreparedUpdate
-from apps.core.pruning import delete_in_batches
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("apps.security")
@@ -76,6 +77,38 @@ class TokenPair:
     access: str
     refresh: str
     session_id: uuid.UUID
+
+
+class RefreshVerdict(enum.Enum):
+    """What a refresh token is to its session now (`refresh_verdict`)."""
+
+    CURRENT = "current"  # the session's current token: rotate it (rule 2)
+    GRACE = "grace"  # the token it just replaced, inside the window: re-issue the current one (rule 3)
+    SPENT = "spent"  # any other token of the live session: a reuse attack, revoke it (rule 4)
+    BARRED = "barred"  # a live session whose account may not authenticate: revoke it, 401
+    DEAD = "dead"  # no such session, another user's, revoked or past its end: 401
+
+
+def refresh_verdict(session: RefreshSession | None, *, jti: Any, user_id: Any, now: datetime) -> RefreshVerdict:
+    """The one statement of "who may refresh" (rules 2-4 and 6). `session` is the row named by
+    the token's `sid` (None if there is none), with its user and tenant loaded; `jti` and
+    `user_id` are the token's claims.
+
+    Both Python paths ask it: the locked rotation (`_rotate_locked`, which acts on it) and
+    /verify/ (`refresh_is_usable`, which only reads it). Its CURRENT case is mirrored in SQL by
+    `session_store.rotate_current`, the one-statement rotation tried first on PostgreSQL.
+    """
+    if session is None or str(session.user_id) != str(user_id):
+        return RefreshVerdict.DEAD
+    if session.revoked_at is not None or now >= session.expires_at:
+        return RefreshVerdict.DEAD
+    if not session.user.may_authenticate():
+        return RefreshVerdict.BARRED
+    if jti == session.current_jti:
+        return RefreshVerdict.CURRENT
+    if jti == session.previous_jti and session.rotated_at is not None and now - session.rotated_at <= _grace():
+        return RefreshVerdict.GRACE
+    return RefreshVerdict.SPENT
 
 
 class _Outcome(enum.Enum):
@@ -114,15 +147,6 @@ def _advance(session: RefreshSession, *, now: datetime, keep_grace: bool) -> Non
     session.last_used_at = now
 
 
-_ROTATION_FIELDS = [
-    "previous_jti", "rotated_at", "current_jti", "current_issued_at", "current_expires_at",
-    "last_used_at", "ip", "user_agent",
-]
-# save(update_fields=_ROTATION_FIELDS) with its UPDATE built once (apps/core/prepared.py):
-# compiling it was ~10 % of a refresh's CPU. RefreshSession has no save signals.
-_save_rotation = PreparedUpdate(RefreshSession, _ROTATION_FIELDS)
-
-
 def _clip_user_agent(user_agent: str | None) -> str:
     return (user_agent or "")[:USER_AGENT_MAX]
 
@@ -139,7 +163,7 @@ def session_create(*, user: User, ip: str | None, user_agent: str | None) -> Tok
         user_agent=_clip_user_agent(user_agent),
     )
     _advance(session, now=now, keep_grace=False)  # sets the first token's jti/iat/exp
-    session.save(force_insert=True)
+    session_store.insert(session)
     _maybe_prune(now)
     return TokenPair(
         access=tokens.mint_access(user=user, session_id=session.id, now=now),
@@ -159,7 +183,7 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
     except TokenNotValid:
         metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
         raise
-    session_id, jti = token[tokens.SESSION_CLAIM], token["jti"]
+    session_id, jti = parse_uuid(token[tokens.SESSION_CLAIM]), token["jti"]
     now = clock.now()
     session = _rotate_current(
         session_id=session_id, jti=jti, user_id=token.get("user_id"), now=now, ip=ip,
@@ -171,7 +195,7 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
         # Not the current token of a live session: a replay, the grace window, or a revoked,
         # expired or unknown session. The Redis marker answers a revoked one without the row
         # lock; everything else is decided under the lock.
-        if revocation_cache.is_marked_revoked(session_id):
+        if session_id is None or revocation_cache.is_marked_revoked(session_id):
             metrics.auth_refresh_total.labels(outcome=_Outcome.REJECTED.value).inc()
             raise TokenNotValid()
         outcome, session = _rotate_locked(
@@ -202,140 +226,60 @@ def session_rotate(*, refresh: str, ip: str | None, user_agent: str | None) -> T
 
 
 def _rotate_current(
-    *, session_id: str, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
+    *, session_id: uuid.UUID | None, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
 ) -> RefreshSession | None:
-    """The common case in one statement: `jti` is the current token of a live session whose
-    user and tenant are active. Rotates it as _rotate_locked would (the same columns get the
-    same values) and returns the session with its user and tenant; None when any condition
-    fails, and the caller goes to the locked path, which decides every other case.
-
-    One UPDATE ... FROM ... RETURNING in autocommit (PostgreSQL): the row lock it takes is the
-    one SELECT ... FOR UPDATE took, held for one statement, and a concurrent rotation of the
-    same token waits for it and then finds `current_jti` moved on (READ COMMITTED re-checks
-    the WHERE on the new row version), so it takes the locked path and the grace window, as
-    before. Four round trips (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT) become one.
-    Elsewhere (SQLite: RETURNING cannot name the joined tables) it returns None.
-    """
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
+    """The common case in one statement (PostgreSQL): if `refresh_verdict` would say CURRENT,
+    rotate as `_rotate_locked` would (the same columns get the same values) and return the
+    session with its user and tenant; else None, and the locked path decides. See
+    `session_store.rotate_current` for why one statement keeps rule 2's serialisation."""
+    owner = parse_uuid(user_id)
+    if session_id is None or owner is None:
         return None
-    pk, owner = parse_uuid(session_id), parse_uuid(user_id)
-    if pk is None or owner is None or not isinstance(jti, str):
-        return None
-    stamp = _TIME_FIELD.get_db_prep_value(now, connection)
-    new_expiry = _TIME_FIELD.get_db_prep_value(now + _refresh_lifetime(), connection)
-    params = [
-        stamp, tokens.new_jti(), stamp, new_expiry, stamp, _IP_FIELD.get_db_prep_value(ip, connection), user_agent,
-        _ID_FIELD.get_db_prep_value(pk, connection), jti, _ID_FIELD.get_db_prep_value(owner, connection), stamp,
-    ]
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, _rotation_sql(connection), params, name="authsvc_rotate_current")
-        row = cursor.fetchone()
-    return None if row is None else _rotated_row.instance(connection, row)
+    return session_store.rotate_current(
+        session_id=session_id, jti=jti, user_id=owner, now=now, new_jti=tokens.new_jti(),
+        new_expires_at=now + _refresh_lifetime(), ip=ip, user_agent=user_agent,
+    )
 
 
-# What _locked_session_lookup selects (the session, its user and the user's tenant), as the
-# RETURNING list of the one-statement rotation, decoded the same way.
-_rotated_row: PreparedReturning[RefreshSession] = PreparedReturning(
-    lambda: RefreshSession.objects.select_related("user", "user__tenant")
-)
-_ROTATION_SQL: dict[str, str] = {}  # per vendor: the text depends on nothing else
-# The parameters are adapted by the fields they are compared with or written to, as the ORM does
-# (uuid columns: the session's id and user_id; datetimes; the inet column).
-_TIME_FIELD = RefreshSession._meta.get_field("rotated_at")
-_IP_FIELD = RefreshSession._meta.get_field("ip")
-_ID_FIELD = RefreshSession._meta.get_field("id")
-
-
-def _rotation_sql(connection: Any) -> str:
-    sql = _ROTATION_SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        s, u, t = (qn(m._meta.db_table) for m in (RefreshSession, User, User._meta.get_field("tenant").related_model))
-        col = lambda table, name: f"{table}.{qn(name)}"  # noqa: E731
-        sql = (
-            f"UPDATE {s} SET {qn('previous_jti')} = {col(s, 'current_jti')}, {qn('rotated_at')} = %s, "
-            f"{qn('current_jti')} = %s, {qn('current_issued_at')} = %s, "
-            f"{qn('current_expires_at')} = LEAST(%s, {col(s, 'expires_at')}), {qn('last_used_at')} = %s, "
-            f"{qn('ip')} = %s, {qn('user_agent')} = %s "
-            f"FROM {u} LEFT OUTER JOIN {t} ON ({col(u, 'tenant_id')} = {col(t, 'id')}) "
-            f"WHERE {col(s, 'id')} = %s AND {col(s, 'current_jti')} = %s AND {col(s, 'user_id')} = %s "
-            f"AND {col(u, 'id')} = {col(s, 'user_id')} AND {col(s, 'revoked_at')} IS NULL "
-            f"AND {col(s, 'expires_at')} > %s AND {col(u, 'is_active')} "
-            f"AND ({col(u, 'tenant_id')} IS NULL OR {col(t, 'is_active')}) "
-            f"RETURNING {_rotated_row.columns(connection)}"
-        )
-        _ROTATION_SQL[connection.vendor] = sql
-    return sql
+# The revocation reason of a BARRED session, by why its account may not authenticate.
+_BARRED_BECAUSE = {Refusal.USER_INACTIVE: RevokeReason.USER_DEACTIVATED, Refusal.TENANT_INACTIVE: RevokeReason.TENANT_DEACTIVATED}
 
 
 def _rotate_locked(
-    *, session_id: str, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
+    *, session_id: uuid.UUID | None, jti: str, user_id: Any, now: datetime, ip: str | None, user_agent: str,
 ) -> tuple[_Outcome, RefreshSession | None]:
-    """Decide and write under the row lock; returns instead of raising so the write commits."""
+    """Decide (`refresh_verdict`) and write under the row lock; returns instead of raising so
+    the write commits."""
     with transaction.atomic():
-        session = _locked_session(session_id)
-        if session is None or str(session.user_id) != str(user_id):
-            return _Outcome.REJECTED, session
-        if session.revoked_at is not None or now >= session.expires_at:
-            return _Outcome.REJECTED, session
-        user = session.user
-        if not user.is_active or (user.tenant_id and not user.tenant.is_active):
-            reason = RevokeReason.USER_DEACTIVATED if not user.is_active else RevokeReason.TENANT_DEACTIVATED
-            _revoke_rows([session], reason=reason, now=now)
-            return _Outcome.REJECTED, session
-        if jti == session.current_jti:
+        session = session_store.locked(session_id) if session_id is not None else None
+        verdict = refresh_verdict(session, jti=jti, user_id=user_id, now=now)
+        if verdict is RefreshVerdict.CURRENT:
             _advance(session, now=now, keep_grace=True)
             session.ip, session.user_agent = ip, user_agent
-            if _save_rotation.run(session) != 1:  # the row is locked: it cannot be gone
+            if session_store.save_rotation(session) != 1:  # the row is locked: it cannot be gone
                 raise RuntimeError(f"session {session.id} vanished while locked")
             return _Outcome.ROTATED, session
-        if (
-            jti == session.previous_jti
-            and session.rotated_at is not None
-            and now - session.rotated_at <= _grace()
-        ):
+        if verdict is RefreshVerdict.GRACE:
             return _Outcome.REISSUED, session
-        _revoke_rows([session], reason=RevokeReason.REUSE_DETECTED, now=now)
-        return _Outcome.REUSE, session
-
-
-def _locked_session(session_id: str) -> RefreshSession | None:
-    pk = parse_uuid(session_id)
-    if pk is None:
-        return None
-    return _locked_session_lookup.get(pk)
-
-
-# of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the tenant join.
-# Compiled once (apps/core/prepared.py): on every refresh, building this 3-table query cost
-# more CPU than running it.
-_locked_session_lookup: PreparedPkLookup[RefreshSession] = PreparedPkLookup(
-    lambda: RefreshSession.objects.select_for_update(of=("self",)).select_related("user", "user__tenant")
-)
+        if verdict is RefreshVerdict.SPENT:
+            _revoke_rows([session], reason=RevokeReason.REUSE_DETECTED, now=now)
+            return _Outcome.REUSE, session
+        if verdict is RefreshVerdict.BARRED:
+            _revoke_rows([session], reason=_BARRED_BECAUSE[session.user.authentication_refusal()], now=now)
+        return _Outcome.REJECTED, session
 
 
 # --- verify ---------------------------------------------------------------------------------
 def refresh_is_usable(*, token: tokens.Token) -> bool:
     """Would this (already decoded) refresh token be accepted now? Read-only: no reuse
     handling, so /verify/ can never revoke anything."""
-    session_id, jti = parse_uuid(token.get(tokens.SESSION_CLAIM)), token.get("jti")
+    session_id = parse_uuid(token.get(tokens.SESSION_CLAIM))
     if session_id is None or revocation_cache.is_marked_revoked(session_id):
         return False
-    session = RefreshSession.objects.select_related("user", "user__tenant").filter(pk=session_id).first()
-    now = clock.now()
-    if session is None or session.revoked_at is not None or now >= session.expires_at:
-        return False
-    if str(session.user_id) != str(token.get("user_id")):
-        return False
-    user = session.user
-    if not user.is_active or (user.tenant_id and not user.tenant.is_active):
-        return False
-    if jti == session.current_jti:
-        return True
-    return bool(
-        jti == session.previous_jti and session.rotated_at and now - session.rotated_at <= _grace()
+    verdict = refresh_verdict(
+        session_store.with_account(session_id), jti=token.get("jti"), user_id=token.get("user_id"), now=clock.now(),
     )
+    return verdict in (RefreshVerdict.CURRENT, RefreshVerdict.GRACE)
 
 
 # --- revoke ---------------------------------------------------------------------------------
@@ -348,9 +292,7 @@ def _revoke_rows(sessions: list[RefreshSession], *, reason: RevokeReason, now: d
     ids = [s.id for s in sessions if s.revoked_at is None]
     if not ids:
         return 0
-    count = RefreshSession.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_reason=reason.value
-    )
+    count = session_store.revoke(ids, reason=reason.value, now=now)
     for session in sessions:
         session.revoked_at, session.revoked_reason = now, reason.value
     markers = [(s.id, s.current_expires_at) for s in sessions]
@@ -393,10 +335,8 @@ def sessions_revoke_for_user(
     """Revoke every live session of the user (but `keep_session_id`); with
     `revoke_access_tokens`, every access token issued so far stops working too."""
     now = clock.now()
-    live = RefreshSession.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
-    if keep_session_id is not None:
-        live = live.exclude(pk=keep_session_id)
-    count = _revoke_rows(list(live.only("id", "user_id", "current_expires_at", "revoked_at")), reason=reason, now=now)
+    live = session_store.locked_unrevoked_of_user(user, but=keep_session_id)
+    count = _revoke_rows(live, reason=reason, now=now)
     if revoke_access_tokens:
         user_revoke_access_tokens(user=user, now=now)
     logger.info("Revoked %d session(s) of user %s (%s)", count, user.id, reason.value)
@@ -412,17 +352,13 @@ def user_revoke_access_tokens(*, user: User, now: datetime) -> None:
     so this one moves a second past it, at most 3 s ahead of now (see the cap below).
     """
     valid_after = now.replace(microsecond=0) + timedelta(seconds=1)
-    current = (
-        User.objects.select_for_update().filter(pk=user.pk)
-        .values_list("tokens_valid_after", flat=True).first()
-    )
+    current = session_store.locked_tokens_valid_after(user)
     if current is not None:
         # Capped so a burst of revocations cannot push new tokens' iat past PyJWT's leeway
         # (they would be refused as "not yet valid"); only the 4th+ revocation within one
         # second is affected, and it still revokes everything older than that second.
         valid_after = max(valid_after, min(current + timedelta(seconds=1), valid_after + timedelta(seconds=2)))
-    User.objects.filter(pk=user.pk).update(tokens_valid_after=valid_after)
-    user.tokens_valid_after = valid_after
+    session_store.set_tokens_valid_after(user, valid_after)
 
 
 def session_revoke_by_refresh(
@@ -430,7 +366,7 @@ def session_revoke_by_refresh(
 ) -> None:
     """Logout: revoke the session behind this refresh token, if it is the caller's."""
     token = tokens.decode_refresh(refresh)
-    session = RefreshSession.objects.filter(pk=parse_uuid(token[tokens.SESSION_CLAIM]), user=user).first()
+    session = session_store.of_user(parse_uuid(token[tokens.SESSION_CLAIM]), user=user)
     if session is None:
         raise TokenNotValid()
     session.user = user
@@ -441,7 +377,7 @@ def session_revoke_by_id(
     *, user: User, session_id: Any, ip: str | None = None, user_agent: str | None = None,
 ) -> None:
     """DELETE /sessions/<id>/: only the caller's own sessions exist for them."""
-    session = RefreshSession.objects.filter(pk=parse_uuid(session_id), user=user, revoked_at__isnull=True).first()
+    session = session_store.of_user(parse_uuid(session_id), user=user, unrevoked=True)
     if session is None:
         raise NotFound("No such session.")
     session.user = user
@@ -467,16 +403,12 @@ def session_rotate_for_password_change(*, user: User, session_id: Any, ip: str |
     after a password change the old token is treated as an ancestor (reuse), because a
     password change is often the answer to a stolen token."""
     now = clock.now()
-    session = (
-        RefreshSession.objects.select_for_update()
-        .filter(pk=parse_uuid(session_id), user=user, revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
+    session = session_store.locked_live_of_user(parse_uuid(session_id), user=user, now=now)
     if session is None:
         return session_create(user=user, ip=ip, user_agent=user_agent)
     _advance(session, now=now, keep_grace=False)
     session.ip, session.user_agent = ip, _clip_user_agent(user_agent)
-    session.save(update_fields=_ROTATION_FIELDS)
+    session_store.save_rotation(session)
     session.user = user
     return TokenPair(
         access=tokens.mint_access(user=user, session_id=session.id, now=now),
@@ -490,7 +422,7 @@ def sessions_prune(*, now: datetime | None = None, batch_size: int = 1000) -> in
     """Delete sessions none of whose tokens can be used any more (expired or revoked and past
     their last token's exp). Batched, so a large backlog never holds a long lock."""
     now = now or clock.now()
-    return delete_in_batches(RefreshSession.objects.filter(current_expires_at__lte=now), batch_size=batch_size)
+    return session_store.delete_expired(now=now, batch_size=batch_size)
 
 
 _prune_lock = threading.Lock()

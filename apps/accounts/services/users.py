@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import check_password, get_hasher, make_passwor
 from django.db import IntegrityError, transaction
 
 from apps.accounts.managers import normalize_email
-from apps.accounts.models import User
+from apps.accounts.models import Refusal, User
 from apps.accounts.passwords import password_validate
 from apps.accounts.services import sessions, verification
 from apps.audit.models import EventType
@@ -30,6 +30,9 @@ EMAIL_TAKEN = "A user with this email already exists."
 # Every way a login can fail: each is a login_failed event (existing account), a
 # auth_logins_total{outcome} count, and a failure for the per-email login throttle.
 LOGIN_FAILURES = (InvalidCredentials, AccountInactive, TenantInactive, EmailNotVerified)
+
+# What login answers for each reason `User.authentication_refusal` gives.
+_REFUSAL_ERRORS = {Refusal.USER_INACTIVE: AccountInactive, Refusal.TENANT_INACTIVE: TenantInactive}
 
 _dummy_hashes: dict[str, str] = {}
 
@@ -87,10 +90,8 @@ def user_authenticate(
     error: type[Exception] | None = None
     if not user.check_password(password):  # also re-hashes old hashes (e.g. PBKDF2)
         error = InvalidCredentials
-    elif not user.is_active:
-        error = AccountInactive
-    elif user.tenant_id and not user.tenant.is_active:
-        error = TenantInactive
+    elif (refusal := user.authentication_refusal()) is not None:
+        error = _REFUSAL_ERRORS[refusal]
     elif settings.EMAIL_VERIFICATION == "mandatory" and not user.email_verified:
         # Only after the right password, so it enumerates nothing; the link goes out again
         # unless one did in the last 60 s.

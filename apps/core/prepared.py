@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -88,8 +89,9 @@ class _Compiled:
 #   leave this process believing in a statement the server may not have, and a missing one
 #   inside a transaction would abort it. Outside one, a missing statement (DEALLOCATE ALL or
 #   DISCARD ALL by someone, a pooler's reset) is re-prepared and the EXECUTE retried, once;
-# - not behind PgBouncer in transaction mode (DISABLE_SERVER_SIDE_CURSORS=True, README
-#   "Scale-out"), where consecutive statements may reach different server sessions;
+# - only with DATABASE_PREPARED_STATEMENTS (config/settings/base.py): off behind PgBouncer in
+#   transaction mode (README "Scale-out"), where consecutive statements may reach different
+#   server sessions;
 # - on our backend (apps/core/postgres), which forgets the names on every new connection.
 _INVALID_STATEMENT_NAME = "26000"
 _DUPLICATE_PREPARED_STATEMENT = "42P05"
@@ -100,7 +102,7 @@ def can_prepare(connection: Any) -> bool:
     return (
         hasattr(connection, "prepared_statements")
         and not connection.in_atomic_block
-        and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        and settings.DATABASE_PREPARED_STATEMENTS
     )
 
 

@@ -131,6 +131,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Behind PgBouncer in transaction mode: server-side cursors (QuerySet.iterator()) cannot
 # outlive a transaction there (README "Scale-out").
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+# Server-side prepared statements on the hot paths (apps/core/prepared.py: PREPARE once per
+# server session, then EXECUTE). Off behind PgBouncer in transaction mode, which may hand the
+# next statement to another server session. Defaults to on, or off where the pooler setting
+# above is on (so a deployment that set only that one keeps working).
+DATABASE_PREPARED_STATEMENTS = env_bool(
+    "DATABASE_PREPARED_STATEMENTS", default=not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent rotations of one session queue up
     # instead of failing with "database is locked" when a reader upgrades to a writer.

@@ -150,7 +150,7 @@ def test_a_statement_the_server_forgot_is_prepared_again_and_answers(transaction
     assert verbs(queries) == ["EXECUTE", "PREPARE", "EXECUTE"]
 
 
-def test_inside_a_transaction_or_behind_pgbouncer_the_plain_statement_runs(transactional_db):
+def test_inside_a_transaction_the_plain_statement_runs(transactional_db):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -160,13 +160,32 @@ def test_inside_a_transaction_or_behind_pgbouncer_the_plain_statement_runs(trans
     user = UserFactory()
     with transaction.atomic(), CaptureQueriesContext(connection) as in_transaction:
         assert _user_with_tenant.get(user.pk) == user
-    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
-    try:
-        with CaptureQueriesContext(connection) as pooled:
-            assert _user_with_tenant.get(user.pk) == user
-    finally:
-        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
-    assert verbs(in_transaction) == ["SELECT"] and verbs(pooled) == ["SELECT"]
+    assert verbs(in_transaction) == ["SELECT"]
+
+
+def test_with_prepared_statements_turned_off_nothing_is_prepared(transactional_db, settings):
+    # DATABASE_PREPARED_STATEMENTS=False, as behind PgBouncer in transaction mode: the user
+    # lookup, login and the one-statement rotation all run as plain statements.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from apps.accounts.authentication import _user_with_tenant
+    from tests.factories import UserFactory
+
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    user = UserFactory(password="Correct-Horse-9")
+    client = APIClient()
+    with CaptureQueriesContext(connection) as queries:
+        assert _user_with_tenant.get(user.pk) == user
+        login = client.post("/api/auth/login/", {"email": user.email, "password": "Correct-Horse-9"}, format="json")
+        assert login.status_code == 200, login.content
+        refreshed = client.post("/api/auth/refresh/", {"refresh": login.json()["refresh"]}, format="json")
+        assert refreshed.status_code == 200, refreshed.content
+        me = client.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access']}")
+        assert me.status_code == 200, me.content
+    assert not [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("PREPARE", "EXECUTE"))]
+    assert any(q["sql"].startswith("UPDATE") and "RETURNING" in q["sql"] for q in queries)
 
 
 def test_refreshes_run_the_prepared_rotation(transactional_db):

@@ -149,3 +149,25 @@ def test_pooler_settings_are_read_from_the_environment(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, 0], result.stderr
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, True),
+    ({"DISABLE_SERVER_SIDE_CURSORS": "True"}, False),  # a pooler deployment that set only that
+    ({"DATABASE_PREPARED_STATEMENTS": "False"}, False),
+    ({"DISABLE_SERVER_SIDE_CURSORS": "True", "DATABASE_PREPARED_STATEMENTS": "True"}, True),
+])
+def test_prepared_statements_are_on_unless_turned_off_or_behind_the_pooler(tmp_path, env, expected):
+    import os
+    import subprocess
+    import sys
+
+    import devprocs as services
+
+    base = {k: v for k, v in os.environ.items() if k not in ("DISABLE_SERVER_SIDE_CURSORS", "DATABASE_PREPARED_STATEMENTS")}
+    full = {**base, **services.PROD_LIKE_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "LOG_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x", **env}
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.DATABASE_PREPARED_STATEMENTS)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60)
+
+    assert result.stdout.strip().splitlines()[-1] == str(expected), result.stderr

@@ -17,5 +17,6 @@ urlpatterns = [
         "api/tenants/current/invitations/<str:invitation_id>/", views.InvitationDetailView.as_view(),
         name="tenant-invitation-detail",
     ),
+    path("api/tenants/current/events/", views.TenantEventListView.as_view(), name="tenant-events"),
     path("api/tenants/invitations/accept/", views.InvitationAcceptView.as_view(), name="tenant-invitation-accept"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,9 @@ from apps.accounts import transport
 from apps.accounts.serializers import AuthOutput, MemberCreateInput, RegisterInput, UserOutput, user_output
 from apps.accounts.services import get_tokens_for_user
 from apps.accounts.views import CSRF_403, PAIR_PARAMETERS, PublicView
+from apps.audit import selectors as audit_selectors
+from apps.audit.pagination import EventCursorPagination
+from apps.audit.serializers import EventOutput
 from apps.core.device import request_device
 from apps.core.schema import ErrorOutput, errors
 from apps.tenants import selectors, services, throttles
@@ -196,3 +200,18 @@ class InvitationAcceptView(APIView):
         user = services.invitation_accept_new_account(**fields, **request_device(request))
         tokens = get_tokens_for_user(user, **request_device(request))
         return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)
+
+
+class TenantEventListView(ListAPIView):
+    """Security events of every user of the caller's tenant (owners and admins only)."""
+
+    serializer_class = EventOutput
+    pagination_class = EventCursorPagination
+    permission_classes = [IsAuthenticated, HasTenant, IsTenantAdmin]
+
+    def get_queryset(self):
+        return audit_selectors.event_list_for_tenant(tenant_id=self.request.user.tenant_id)
+
+    @extend_schema(tags=["tenants"], responses={200: EventOutput(many=True), **errors(400, 401, 403, 404)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -7,12 +7,13 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-import devprocs as services
 from apps.accounts.services import get_tokens_for_user
 from apps.core import health, throttling
 from apps.core.cache import gateway
 from config.settings.base import build_caches
 from tests.factories import PASSWORD, TenantFactory, UserFactory
+from tests.support import Api, bearer  # noqa: F401  (bearer: old import path, for tests not yet moved)
+from tests.support.fixtures import deliver, point_smtp, redis_server, shared_redis_url, smtp  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -49,18 +50,6 @@ def no_redis(settings):
 
 
 @pytest.fixture
-def redis_server():
-    """A private redis-server for this test: kill it, restart it empty, flush it."""
-    with services.redis_process() as server:
-        yield server
-
-
-@pytest.fixture
-def shared_redis_url():
-    return services.shared_redis_url()
-
-
-@pytest.fixture
 def clock():
     """Moves the real clock (PyJWT, Django and our services agree): clock.advance(seconds=11)."""
     with time_machine.travel(datetime.now(tz=UTC), tick=True) as traveller:
@@ -94,15 +83,15 @@ def password():
 
 
 @pytest.fixture
-def login(api_client):
+def api(api_client):
+    """The auth API by URL name on the test's `api_client` (tests/support/api.py)."""
+    return Api(api_client)
+
+
+@pytest.fixture
+def login(api):
     """login(email, password) -> the 200 response body (asserts success)."""
-
-    def do_login(email: str, password_: str = PASSWORD) -> dict:
-        response = api_client.post("/api/auth/login/", {"email": email, "password": password_}, format="json")
-        assert response.status_code == 200, response.content
-        return response.json()
-
-    return do_login
+    return api.pair
 
 
 @pytest.fixture
@@ -116,40 +105,3 @@ def auth_client(tokens):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     client.tokens = tokens
     return client
-
-
-def bearer(access: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
-
-
-# --- Mail -------------------------------------------------------------------------------------
-def point_smtp(settings, port: int) -> None:
-    """The app's mail goes to a plain SMTP server on 127.0.0.1:port, 1 s per attempt."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 1
-    settings.DEFAULT_FROM_EMAIL = "no-reply@authsvc.test"
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server (aiosmtpd) for this test, and the app pointed at it. Mail is handed
-    over when the test calls `deliver()` (the delivery thread is off in tests)."""
-    with services.smtp_server() as server:
-        point_smtp(settings, server.port)
-        yield server
-
-
-@pytest.fixture
-def deliver():
-    """deliver() -> the messages received by the `smtp` server after one delivery pass."""
-    from apps.mail import services as mail
-
-    def run() -> int:
-        return mail.mail_deliver_due()
-
-    return run

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services import get_tokens_for_user
 from devprocs import black_hole, wait_until
-from tests.conftest import bearer
+from tests.support import assert_rejected, sid
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -38,8 +38,6 @@ class LogTail:
         return [line for line in text.splitlines() if line.startswith(f"[{level}]") and needle in line]
 
 
-def sid(token: str) -> str:
-    return jwt.decode(token, options={"verify_signature": False})["sid"]
 
 
 def marker_key(session_id: str) -> str:
@@ -50,23 +48,12 @@ def new_session(user) -> dict:
     return get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
 
 
-def refresh(token: str):
-    return APIClient().post("/api/auth/refresh/", {"refresh": token}, format="json")
 
 
-def logout(pair: dict):
-    return bearer(pair["access"]).post("/api/auth/logout/", {"refresh": pair["refresh"]}, format="json")
 
 
-def assert_rejected(response) -> None:
-    assert response.status_code == 401, response.content
-    assert response.json()["code"] == "token_not_valid"
 
 
-def rotate(token: str) -> str:
-    response = refresh(token)
-    assert response.status_code == 200, response.content
-    return response.json()["refresh"]
 
 
 @pytest.fixture
@@ -75,8 +62,8 @@ def private_redis(redis_server, use_redis):
     return redis_server
 
 
-def test_revocation_writes_a_marker_with_a_ttl_under_the_key_prefix(private_redis, user, tokens):
-    assert logout(tokens).status_code == 205
+def test_revocation_writes_a_marker_with_a_ttl_under_the_key_prefix(api, private_redis, user, tokens):
+    assert api.logout(tokens["access"], tokens["refresh"]).status_code == 205
 
     redis = private_redis.client()
     key = marker_key(sid(tokens["refresh"]))
@@ -88,82 +75,82 @@ def test_revocation_writes_a_marker_with_a_ttl_under_the_key_prefix(private_redi
     assert all(redis.ttl(k) > 0 for k in redis.keys("*"))  # rule 6: every key expires
 
 
-def test_logout_all_marks_every_session_revoked(private_redis, user, tokens):
+def test_logout_all_marks_every_session_revoked(api, private_redis, user, tokens):
     others = [new_session(user) for _ in range(2)]
 
-    assert bearer(tokens["access"]).post("/api/auth/logout-all/").status_code == 200
+    assert api.logout_all(tokens["access"]).status_code == 200
 
     redis = private_redis.client()
     for pair in [tokens, *others]:
         assert redis.ttl(marker_key(sid(pair["refresh"]))) > 0
-        assert_rejected(refresh(pair["refresh"]))
+        assert_rejected(api.refresh(pair["refresh"]))
 
 
-def test_killing_redis_mid_run_of_refreshes_never_fails_a_request(private_redis, user, tokens):
+def test_killing_redis_mid_run_of_refreshes_never_fails_a_request(api, private_redis, user, tokens):
     revoked = new_session(user)
-    assert logout(revoked).status_code == 205  # marker written while Redis is up
+    assert api.logout(revoked["access"], revoked["refresh"]).status_code == 205  # marker written while Redis is up
     token = tokens["refresh"]
 
     for n in range(20):
         if n == 10:
             private_redis.stop()
-        token = rotate(token)
-        assert_rejected(refresh(revoked["refresh"]))
+        token = api.rotate(token)
+        assert_rejected(api.refresh(revoked["refresh"]))
 
     # Revocation and reuse detection keep working on the database alone.
     victim = new_session(user)
-    assert logout(victim).status_code == 205
-    assert_rejected(refresh(victim["refresh"]))
+    assert api.logout(victim["access"], victim["refresh"]).status_code == 205
+    assert_rejected(api.refresh(victim["refresh"]))
     ancestor = new_session(user)["refresh"]
-    newest = rotate(rotate(ancestor))
-    assert_rejected(refresh(ancestor))
-    assert_rejected(refresh(newest))
+    newest = api.rotate(api.rotate(ancestor))
+    assert_rejected(api.refresh(ancestor))
+    assert_rejected(api.refresh(newest))
     health = APIClient().get("/health")
     assert health.status_code == 200
     assert health.json()["cache"] == "unavailable" and health.json()["status"] == "degraded"
 
 
-def test_revoked_token_stays_rejected_when_redis_restarts_empty(private_redis, user, tokens):
+def test_revoked_token_stays_rejected_when_redis_restarts_empty(api, private_redis, user, tokens):
     revoked = new_session(user)
-    assert logout(revoked).status_code == 205
+    assert api.logout(revoked["access"], revoked["refresh"]).status_code == 205
     revoked_during_outage = new_session(user)
     private_redis.stop()
-    assert logout(revoked_during_outage).status_code == 205  # no marker can be written
+    assert api.logout(revoked_during_outage["access"], revoked_during_outage["refresh"]).status_code == 205  # no marker can be written
 
     private_redis.restart_empty()
 
     for _ in range(3):
-        assert_rejected(refresh(revoked["refresh"]))
-        assert_rejected(refresh(revoked_during_outage["refresh"]))
-    assert rotate(tokens["refresh"])
+        assert_rejected(api.refresh(revoked["refresh"]))
+        assert_rejected(api.refresh(revoked_during_outage["refresh"]))
+    assert api.rotate(tokens["refresh"])
 
 
-def test_revoked_token_stays_rejected_after_flushall(private_redis, user, tokens):
+def test_revoked_token_stays_rejected_after_flushall(api, private_redis, user, tokens):
     revoked = new_session(user)
-    assert logout(revoked).status_code == 205
+    assert api.logout(revoked["access"], revoked["refresh"]).status_code == 205
     redis = private_redis.client()
 
     redis.flushall()
 
-    assert_rejected(refresh(revoked["refresh"]))
-    assert rotate(tokens["refresh"])
+    assert_rejected(api.refresh(revoked["refresh"]))
+    assert api.rotate(tokens["refresh"])
     # The database's answer puts the lost marker back for the next replay.
     assert redis.ttl(marker_key(sid(revoked["refresh"]))) > 0
-    assert_rejected(refresh(revoked["refresh"]))
+    assert_rejected(api.refresh(revoked["refresh"]))
 
 
-def test_lost_revocation_marker_does_not_revive_the_token(private_redis, user, tokens):
-    assert logout(tokens).status_code == 205
+def test_lost_revocation_marker_does_not_revive_the_token(api, private_redis, user, tokens):
+    assert api.logout(tokens["access"], tokens["refresh"]).status_code == 205
     redis = private_redis.client()
     assert redis.delete(marker_key(sid(tokens["refresh"]))) == 1
 
-    assert_rejected(refresh(tokens["refresh"]))
-    assert_rejected(APIClient().post("/api/auth/verify/", {"token": tokens["refresh"]}, format="json"))
+    assert_rejected(api.refresh(tokens["refresh"]))
+    assert_rejected(api.verify(tokens["refresh"]))
 
 
-def test_black_holed_redis_costs_bounded_time_and_opens_the_breaker_once(use_redis, user, tokens):
+def test_black_holed_redis_costs_bounded_time_and_opens_the_breaker_once(api, use_redis, user, tokens):
     revoked = new_session(user)
-    assert logout(revoked).status_code == 205
+    assert api.logout(revoked["access"], revoked["refresh"]).status_code == 205
     client = APIClient()
     durations: list[float] = []
 
@@ -195,20 +182,20 @@ def test_black_holed_redis_costs_bounded_time_and_opens_the_breaker_once(use_red
     assert len(tail.lines(REDIS_DOWN, "WARNING")) == 1
 
 
-def test_redis_recovery_is_logged_once_and_restores_the_fast_path(private_redis, user, tokens):
+def test_redis_recovery_is_logged_once_and_restores_the_fast_path(api, private_redis, user, tokens):
     tail = LogTail()
     private_redis.stop()
     token = tokens["refresh"]
     for _ in range(5):
-        token = rotate(token)
+        token = api.rotate(token)
     assert APIClient().get("/health").json()["cache"] == "unavailable"
 
     private_redis.restart_empty()
 
     # The breaker lets one probe through after its cool-down (0.5 s here): bounded wait.
     assert wait_until(lambda: APIClient().get("/health").json()["cache"] == "connected", timeout=5, interval=0.1)
-    assert rotate(token)
+    assert api.rotate(token)
     assert len(tail.lines(REDIS_DOWN, "WARNING")) == 1
     assert len(tail.lines(REDIS_BACK, "INFO")) == 1
-    assert logout(tokens).status_code == 205
+    assert api.logout(tokens["access"], tokens["refresh"]).status_code == 205
     assert private_redis.client().exists(marker_key(sid(tokens["refresh"])))

@@ -6,10 +6,21 @@ import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threaded workers, so that slow clients cannot take the service down without a buffering
+# proxy in front (issue 23: two half-sent requests held both sync workers, and /health/live,
+# for the whole 30 s timeout). A gthread worker waits for a new connection's first bytes in
+# its event loop (no thread is held by a silent socket; it is closed after `keepalive`), but a
+# client that trickles its request line or headers holds one thread until it finishes:
+# gunicorn has no header deadline. So each worker serves `threads` requests at once, and up
+# to WEB_CONCURRENCY x GUNICORN_THREADS - 1 trickling clients leave room for everyone else
+# (tests/ops/test_slow_clients.py). Each thread has its own database connection (Django),
+# opened when the thread first serves a query. README "Production": slow clients.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
-keepalive = 5
+# Idle kept-alive (and silent new) connections close after this many seconds.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "2"))
 # Recycle workers now and then, so a slow leak cannot grow without bound. Not too often: a
 # new worker imports the app again (~0.5 s of CPU) and answers its first requests slowly, and
 # at 2000 a busy worker was recycled every few seconds (see docs/PERFORMANCE.md).

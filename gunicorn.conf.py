@@ -59,6 +59,10 @@ def post_worker_init(worker):
 
     from django.conf import settings
 
+    from apps.core.metrics import known_labels_initialise
+
+    known_labels_initialise()  # into this worker's metric files, before its first request
+
     if getattr(settings, "MAIL_DELIVERY_IN_WEB", False):  # bench/stock and bench/floor have no mail
         from apps.mail.services import delivery_thread_ensure_started
 

@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from apps.core import request_id
+        from apps.core import metrics, request_id
+
+        metrics.known_labels_initialise()  # contract: known label values at 0 from the start
 
         # Lines logged between requests must not carry the previous request's id.
         request_finished.connect(lambda **_: request_id.set_current(None), weak=False)

@@ -7,6 +7,7 @@ in gunicorn.conf.py), so a scrape of /metrics sums every worker of the instance;
 """
 from __future__ import annotations
 
+import itertools
 import os
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -44,6 +45,44 @@ mail_queue_pending = Gauge(
     "mail_queue_pending", "Messages waiting to be delivered (read from the database at scrape).",
     multiprocess_mode="mostrecent",
 )
+
+
+# --- known label values: every series exists at 0 from start-up -----------------------------
+# The contract lists these values; a fresh instance shows each at 0 so a dashboard's rate() and
+# an alert see a series before the first event. This is the one place they are listed: a new
+# outcome or reason, or a new labelled counter, is added here with the code that counts it.
+# Third release, with their features: auth_logins_total outcomes "mfa_required" and
+# "sso_required"; auth_mfa_verifications_total{method,outcome}; auth_sso_logins_total{outcome};
+# revocation reasons "mfa_enabled", "mfa_policy", "mfa_reset", "sso_enforced",
+# "sso_connection_deleted", "account_linked". tests/ops/test_metrics.py checks that the values
+# the code counts (login errors, refresh outcomes, RevokeReason) are all listed here.
+KNOWN_LABEL_VALUES: dict[Counter, dict[str, tuple[str, ...]]] = {
+    auth_logins_total: {
+        "outcome": ("success", "invalid_credentials", "account_inactive", "tenant_inactive", "email_not_verified"),
+    },
+    auth_refresh_total: {"outcome": ("rotated", "reissued", "rejected", "reuse_detected")},
+    auth_sessions_revoked_total: {
+        "reason": (
+            "logout", "logout_all", "password_changed", "password_reset", "session_deleted", "reuse_detected",
+            "user_deactivated", "tenant_deactivated", "admin", "member_removed", "tenant_deleted",
+        ),
+    },
+}
+
+
+def known_labels_initialise() -> None:
+    """Create every known series at 0 in this process (idempotent: adds 0).
+
+    Called at app start (CoreConfig.ready) and, under gunicorn, in each worker before it serves
+    (gunicorn.conf.py post_worker_init). In multiprocess mode a series is in a worker's file
+    only once that worker touched it after the fork (prometheus-client reopens its files on the
+    first value access in a new pid; `.labels()` alone on a series the preloaded master made
+    writes nothing), so `inc(0)` it is: the scrape, answered by a worker, then shows them all.
+    """
+    for metric, labels in KNOWN_LABEL_VALUES.items():
+        names = list(labels)
+        for values in itertools.product(*labels.values()):
+            metric.labels(**dict(zip(names, values, strict=True))).inc(0)
 
 
 # --- label values ---------------------------------------------------------------------------

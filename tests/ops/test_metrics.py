@@ -2,7 +2,11 @@
 and, under gunicorn, the sum over every worker."""
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -240,3 +244,47 @@ def test_unverified_login_under_mandatory_verification_is_its_own_outcome_and_a_
     assert (response.status_code, response.json()["code"]) == (403, "email_not_verified")
     assert value("auth_logins_total", outcome="email_not_verified") == before + 1
     assert list(SecurityEvent.objects.filter(user_id=unverified.pk).values_list("type", flat=True)) == ["login_failed"]
+
+
+# --- known label values at 0 from the start (contract: third release, "Events and metrics") ----
+def known_series() -> list[tuple[str, dict[str, str]]]:
+    from apps.core.metrics import KNOWN_LABEL_VALUES
+
+    series = []
+    for metric, labels in KNOWN_LABEL_VALUES.items():
+        for values in itertools.product(*labels.values()):
+            series.append((metric._name + "_total", dict(zip(labels, values, strict=True))))
+    return series
+
+
+def test_the_known_label_values_cover_every_value_the_code_counts():
+    from apps.accounts.services.sessions import RevokeReason, _Outcome
+    from apps.accounts.services.users import LOGIN_FAILURES
+    from apps.core import metrics
+
+    known = metrics.KNOWN_LABEL_VALUES
+    assert set(known[metrics.auth_sessions_revoked_total]["reason"]) == {r.value for r in RevokeReason}
+    assert set(known[metrics.auth_refresh_total]["outcome"]) == {o.value for o in _Outcome}
+    assert set(known[metrics.auth_logins_total]["outcome"]) == {"success"} | {e.default_code for e in LOGIN_FAILURES}
+
+
+def test_a_fresh_process_shows_every_known_label_value_at_0():
+    script = "import django; django.setup(); from prometheus_client import generate_latest; print(generate_latest().decode())"
+    env = {**{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    text = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], env=env,
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout
+
+    for name, labels in known_series():
+        assert parse(text, name, **labels) == 0, (name, labels)
+    assert "auth_refresh_total" in text and "auth_sessions_revoked_total" in text
+
+
+def test_a_fresh_gunicorn_shows_every_known_label_value_at_0_before_any_request(tmp_path):
+    with services.live_server(workers=2, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom")) as server:
+        response = requests.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+
+    assert response.status_code == 200
+    for name, labels in known_series():
+        assert parse(response.text, name, **labels) == 0, (name, labels)

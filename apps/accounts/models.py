@@ -49,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # When a verification email was last queued: a refused login of an unverified account
     # re-sends one only if none went out in the last 60 s (contract).
     email_verification_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped each time a password reset link is issued; the link's HMAC covers it, so a newer
+    # link ends every earlier one (apps/accounts/services/recovery.py, guarantee 2).
+    password_reset_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

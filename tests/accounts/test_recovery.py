@@ -125,12 +125,53 @@ def test_reset_link_dies_once_the_password_changed_another_way(user, api_client,
     assert response.status_code == 400 and response.json()["code"] == "invalid_token"
 
 
-def test_completed_reset_revokes_every_session_and_every_earlier_access_token(user, api_client, link):
+def test_a_newer_reset_link_ends_the_earlier_one(user, api_client, smtp, deliver):
+    request_reset(api_client, user.email)
+    request_reset(api_client, user.email)
+    deliver()
+    [(_, uid, older), (_, _, newer)] = reset_links(smtp)
+
+    refused = confirm(api_client, uid, older)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
+    assert confirm(api_client, uid, newer).status_code == 200
+
+
+def test_a_successful_login_ends_the_reset_links_sent_before_it(user, api_client, link, clock):
+    clock.advance(seconds=2)  # last_login is hashed in whole seconds
+    assert login(api_client, user.email, PASSWORD).status_code == 200
+
+    refused = confirm(api_client, *link)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
+
+
+def test_a_failed_login_leaves_the_reset_link_working(user, api_client, link, clock):
+    clock.advance(seconds=2)
+    assert login(api_client, user.email, "Wrong-Password-1").status_code == 401
+
+    assert confirm(api_client, *link).status_code == 200
+
+
+def test_a_password_change_through_the_api_ends_the_reset_links_sent_before_it(user, api_client, link):
+    pair = login(api_client, user.email, PASSWORD).json()
+    changed = bearer(pair["access"]).post(
+        "/api/auth/password/change/", {"old_password": PASSWORD, "new_password": "Changed-Here-Passphrase-9"},
+        format="json",
+    )
+    assert changed.status_code == 200
+
+    refused = confirm(api_client, *link)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
+
+
+def test_completed_reset_revokes_every_session_and_every_earlier_access_token(user, api_client, smtp, deliver):
     first = login(api_client, user.email, PASSWORD).json()
     second = login(api_client, user.email, PASSWORD).json()
     assert bearer(first["access"]).get(ME).status_code == 200
+    request_reset(api_client, user.email)  # after the logins: a login ends earlier links
+    deliver()
+    [(_, uid, token)] = reset_links(smtp)
 
-    assert confirm(api_client, *link).status_code == 200
+    assert confirm(api_client, uid, token).status_code == 200
 
     for pair in (first, second):
         assert bearer(pair["access"]).get(ME).json()["code"] == "token_not_valid"
@@ -145,7 +186,8 @@ def test_weak_new_password_is_400_invalid_and_does_not_use_the_link_up(user, api
 
     assert weak.status_code == 400
     assert weak.json()["code"] == "invalid" and "new_password" in weak.json()["errors"]
-    assert login(api_client, user.email, PASSWORD).status_code == 200  # nothing changed
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)  # nothing changed (a login would end the link)
     assert confirm(api_client, *link).status_code == 200
 
 

@@ -11,10 +11,12 @@ Guarantees, and why they hold
    it the difference was ~30 ms on SQLite (bench/password_reset.py). The throttles (per
    email and per client) also bound how many samples anyone gets.
 2. The token is Django's PasswordResetTokenGenerator (HMAC over the user id, the password
-   hash, last_login, the email and a timestamp; SECRET_KEY and SECRET_KEY_FALLBACKS): it
-   stops working as soon as the password changes (so it works once, and not after a
-   password change by any other path) and after PASSWORD_RESET_TIMEOUT (seconds). Nothing is
-   stored. Every failure is the same 400 `invalid_token`.
+   hash, last_login, the email and a timestamp; SECRET_KEY and SECRET_KEY_FALLBACKS) plus
+   `password_reset_generation`, bumped when a link is issued: it stops working as soon as the
+   password changes (so it works once, and not after a password change by any other path),
+   after a successful login (login sets last_login), once a newer link was issued, and after
+   PASSWORD_RESET_TIMEOUT (seconds). No token is stored. Every failure is the same 400
+   `invalid_token`.
 3. A weak new password is refused (Django's validators, 400 `invalid` with
    errors.new_password) before anything changes, so that attempt does not use the link up.
 4. A completed reset revokes every session of the user and every access token issued before
@@ -29,6 +31,7 @@ import logging
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
+from django.db.models import F
 
 from apps.accounts import emails
 from apps.accounts.managers import normalize_email
@@ -43,7 +46,19 @@ from apps.mail.services import mail_queue
 
 logger = logging.getLogger(__name__)
 
-token_generator = PasswordResetTokenGenerator()
+class ResetTokenGenerator(PasswordResetTokenGenerator):
+    """Django's generator, plus the user's link generation in the HMAC: a newer link ends
+    the earlier ones (guarantee 2). Generation 0 hashes exactly as Django does, so links sent
+    before this field existed keep working until the next one is issued. Django's check_token
+    hashes through this method for SECRET_KEY and each SECRET_KEY_FALLBACKS alike."""
+
+    def _make_hash_value(self, user, timestamp) -> str:
+        value = super()._make_hash_value(user, timestamp)
+        generation = getattr(user, "password_reset_generation", 0) or 0
+        return value if generation == 0 else f"{value}:{generation}"
+
+
+token_generator = ResetTokenGenerator()
 TOKEN_MAX_LENGTH = 128
 
 
@@ -53,14 +68,26 @@ def password_reset_request(*, email: str, ip: str | None, user_agent: str | None
     user = User.objects.filter(email=normalize_email(email)).first()
     if user is None or not user.is_active or not user.has_usable_password():
         decoy = User(email=normalize_email(email) or "nobody@invalid", password="!")
+        _link_generation_bump(decoy)  # the same UPDATE as a real request; it matches no row
         emails.password_reset_email(user=decoy, uid=uid_encode(decoy), token=token_generator.make_token(decoy))
         _commit_like_a_real_request()
         logger.info("Password reset requested for no active account (from %s)", ip)
         return
     with transaction.atomic():
+        _link_generation_bump(user)
         mail_queue(**emails.password_reset_email(user=user, uid=uid_encode(user), token=token_generator.make_token(user)))
         event_record(type=EventType.PASSWORD_RESET_REQUESTED, user=user, ip=ip, user_agent=user_agent)
     logger.info("Password reset link queued for user %s", user.id)
+
+
+def _link_generation_bump(user: User) -> None:
+    """One more link issued: every earlier link of this user stops working (guarantee 2).
+    Incremented in SQL, so concurrent requests each get their own generation; the new value
+    is read back for the token about to be made (a decoy matches no row and stays at 0)."""
+    User.objects.filter(pk=user.pk).update(password_reset_generation=F("password_reset_generation") + 1)
+    user.password_reset_generation = (
+        User.objects.filter(pk=user.pk).values_list("password_reset_generation", flat=True).first() or 0
+    )
 
 
 def _commit_like_a_real_request() -> None:

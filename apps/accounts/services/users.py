@@ -14,7 +14,7 @@ from apps.accounts.passwords import password_validate
 from apps.accounts.services import sessions, verification
 from apps.audit.models import EventType
 from apps.audit.services import event_record
-from apps.core import metrics
+from apps.core import clock, metrics
 from apps.core.exceptions import (
     AccountInactive,
     EmailNotVerified,
@@ -147,12 +147,21 @@ def user_login(*, email: str, password: str, ip: str | None, user_agent: str | N
         metrics.auth_logins_total.labels(outcome=exc.default_code).inc()
         raise
     logger.info("Login succeeded for user %s from %s", user.id, ip)
+    _last_login_set(user)
     pair = session_open(user=user, ip=ip, user_agent=user_agent)
     event_record(
         type=EventType.LOGIN_SUCCEEDED, user=user, ip=ip, user_agent=user_agent, session_id=pair.session_id,
     )
     metrics.auth_logins_total.labels(outcome="success").inc()
     return user, {"access": pair.access, "refresh": pair.refresh}
+
+
+def _last_login_set(user: User) -> None:
+    """Record the login: last_login is in every reset link's HMAC, so a successful login ends
+    the links sent before it (apps/accounts/services/recovery.py, guarantee 2). One UPDATE by
+    primary key, autocommitted, of one column: no save() of the whole row on the login path."""
+    user.last_login = clock.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
 
 
 @transaction.atomic

@@ -41,6 +41,9 @@ class SecurityEvent(models.Model):
     session_id = models.UUIDField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True, default="")
+    # Ids only, never a secret: e.g. {"actor_id": ...} when someone else acted on this user
+    # (their network details stay out of this user's list).
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -39,12 +39,19 @@ def event_record(
     user_agent: str | None = None,
     session_id: Any = None,
     tenant_id: Any = ...,
+    actor: Any = None,
 ) -> SecurityEvent | None:
     """Record one event about `user`; returns it, or None when the write failed (logged).
 
     `tenant_id` defaults to the user's tenant at this moment; pass it explicitly when the
     event is about a membership that is ending (member_removed keeps the old tenant).
+
+    `actor`: someone other than `user` did it (an admin changing a role, removing a member).
+    The event then shows `detail.actor_id` and no address or user agent: the user's list
+    must not show another person's network details, only who acted.
     """
+    if actor is not None:
+        ip, user_agent = None, ""
     event = SecurityEvent(
         type=str(type),
         created_at=clock.now(),
@@ -53,6 +60,7 @@ def event_record(
         session_id=parse_uuid(session_id),
         ip=ip or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        detail={} if actor is None else {"actor_id": str(actor.pk)},
     )
     try:
         if transaction.get_connection().in_atomic_block:

@@ -110,7 +110,8 @@ class MemberDetailView(APIView):
         data = MemberRoleInput(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.member_role_change(
-            tenant=request.user.tenant, user_id=user_id, role=data.validated_data["role"], **request_device(request)
+            tenant=request.user.tenant, user_id=user_id, role=data.validated_data["role"], actor=request.user,
+            **request_device(request),
         )
         return Response(UserOutput(member).data)
 
@@ -123,7 +124,9 @@ class MemberDetailView(APIView):
         )},
     )
     def delete(self, request, user_id):
-        services.member_remove(tenant=request.user.tenant, user_id=user_id, **request_device(request))
+        services.member_remove(
+            tenant=request.user.tenant, user_id=user_id, actor=request.user, **request_device(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

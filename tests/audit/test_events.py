@@ -22,7 +22,7 @@ from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 UA = "EventTest/1.0"
-EVENT_KEYS = {"id", "type", "created_at", "ip", "user_agent", "user_id", "session_id"}
+EVENT_KEYS = {"id", "type", "created_at", "ip", "user_agent", "user_id", "session_id", "detail"}
 
 
 def post(client, path, body=None):

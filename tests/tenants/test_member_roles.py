@@ -239,3 +239,41 @@ def test_tenant_event_list_keeps_the_removed_members_history(user, member):
     mine = [(e["type"], e["user_id"]) for e in response.json()["results"] if e["user_id"] == str(member.id)]
     assert ("member_removed", str(member.id)) in mine
     assert ("member_role_changed", str(member.id)) in mine
+
+
+# --- what an admin set up, and whose details a member sees (issue 23 item 8) -----------------
+INVITATIONS = "/api/tenants/current/invitations/"
+ACCEPT = "/api/tenants/invitations/accept/"
+
+
+@pytest.mark.parametrize("how", ["removed", "demoted"])
+def test_a_removed_or_demoted_admins_pending_invitations_no_longer_work(api_client, inbox, user, admin, how):
+    sent = client_for(admin).post(INVITATIONS, {"email": "mole@example.org", "role": "admin"}, format="json")
+    assert sent.status_code == 201, sent.content
+    token = inbox.token_for("mole@example.org")
+
+    owner = client_for(user)
+    if how == "removed":
+        assert owner.delete(url(admin.id)).status_code == 204
+    else:
+        assert owner.patch(url(admin.id), {"role": "member"}, format="json").status_code == 200
+
+    refused = api_client.post(ACCEPT, {"token": token, "password": "Another-Horse-77!"}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
+    assert not User.objects.filter(email="mole@example.org").exists()
+    assert owner.get(INVITATIONS).json() == []
+
+
+def test_a_role_change_or_removal_shows_the_member_the_actors_id_not_their_address(user, member):
+    owner = client_for(user)
+    device = {"REMOTE_ADDR": "203.0.113.77", "HTTP_USER_AGENT": "AdminBrowser/1.0"}
+    assert owner.patch(url(member.id), {"role": "admin"}, format="json", **device).status_code == 200
+    assert owner.delete(url(member.id), **device).status_code == 204
+
+    member.refresh_from_db()
+    mine = client_for(member).get("/api/auth/events/").json()["results"]  # a new login: removal ended the old
+    acted = [e for e in mine if e["type"] in ("member_role_changed", "member_removed")]
+    assert {e["type"] for e in acted} == {"member_role_changed", "member_removed"}
+    for event in acted:
+        assert event["ip"] is None and event["user_agent"] == ""
+        assert event["detail"] == {"actor_id": str(user.id)}

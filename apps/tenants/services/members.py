@@ -13,6 +13,12 @@ Guarantees, and why
   request authorises with the role read from the database in the same query that loads the
   user (accounts/authentication.py). So an earlier access token "reflects" the new role on
   its very next request, and the member stays logged in.
+- What an admin set up does not outlive their admin role: when they are removed or demoted to
+  member, their pending invitations are revoked in the same transaction (an `admin`
+  invitation from a former admin would otherwise still grant admin).
+- A role change or removal is recorded for the member with the acting admin's id
+  (`detail.actor_id`), never the admin's address or user agent: those would otherwise show
+  in the member's own event list.
 """
 from __future__ import annotations
 
@@ -25,9 +31,10 @@ from apps.accounts.models import Role, User
 from apps.accounts.services import RevokeReason, sessions_revoke_for_user, user_create
 from apps.audit.models import EventType
 from apps.audit.services import event_record
+from apps.core import clock
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.ids import parse_uuid
-from apps.tenants.models import Tenant
+from apps.tenants.models import Invitation, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -65,38 +72,61 @@ def _locked_member(*, tenant: Tenant, user_id: Any) -> User:
 
 
 
+def invitations_revoke_sent_by(*, user: User) -> int:
+    """Revoke every pending invitation `user` sent (they can no longer invite); the count."""
+    revoked = Invitation.objects.filter(
+        invited_by=user, accepted_at__isnull=True, revoked_at__isnull=True,
+    ).update(revoked_at=clock.now())
+    if revoked:
+        logger.info("Revoked %d pending invitation(s) sent by user %s", revoked, user.id)
+    return revoked
+
+
 @transaction.atomic
 def member_role_change(
-    *, tenant: Tenant, user_id: Any, role: str, ip: str | None = None, user_agent: str | None = None,
+    *, tenant: Tenant, user_id: Any, role: str, actor: User | None = None, ip: str | None = None,
+    user_agent: str | None = None,
 ) -> User:
-    """Set an admin's or member's role (admin/member). Records `member_role_changed`."""
+    """Set an admin's or member's role (admin/member). Records `member_role_changed` (with
+    the actor's id); a demoted admin's pending invitations are revoked."""
     member = _locked_member(tenant=tenant, user_id=user_id)
     ensure_grantable(role)
     if member.role != role:
         old = member.tenant_role
         member.role = role
         member.save(update_fields=["role"])
-        event_record(type=EventType.MEMBER_ROLE_CHANGED, user=member, ip=ip, user_agent=user_agent)
+        if role == Role.MEMBER:
+            invitations_revoke_sent_by(user=member)
+        event_record(type=EventType.MEMBER_ROLE_CHANGED, user=member, ip=ip, user_agent=user_agent, actor=actor)
         logger.info("User %s of tenant %s: role %s -> %s", member.id, tenant.id, old, role)
     return member
 
 
-def member_detach(*, user: User, reason: RevokeReason, ip: str | None = None, user_agent: str | None = None) -> None:
-    """Take the user out of their tenant (tenant and role null) and revoke every session and
-    access token of theirs; records `member_removed` under the tenant they left.
+def member_detach(
+    *, user: User, reason: RevokeReason, actor: User | None = None, ip: str | None = None,
+    user_agent: str | None = None,
+) -> None:
+    """Take the user out of their tenant (tenant and role null), revoke every session and
+    access token of theirs and every pending invitation they sent; records `member_removed`
+    under the tenant they left (with the actor's id when someone else removed them).
     Call inside a transaction holding the user's row lock."""
     old_tenant_id = user.tenant_id
     user.tenant, user.role = None, ""
     user.save(update_fields=["tenant", "role"])
     sessions_revoke_for_user(user=user, reason=reason)
+    invitations_revoke_sent_by(user=user)
     event_record(
         type=EventType.MEMBER_REMOVED, user=user, ip=ip, user_agent=user_agent, tenant_id=old_tenant_id,
+        actor=actor,
     )
     logger.info("User %s detached from tenant %s (%s)", user.id, old_tenant_id, reason.value)
 
 
 @transaction.atomic
-def member_remove(*, tenant: Tenant, user_id: Any, ip: str | None = None, user_agent: str | None = None) -> None:
+def member_remove(
+    *, tenant: Tenant, user_id: Any, actor: User | None = None, ip: str | None = None,
+    user_agent: str | None = None,
+) -> None:
     """Remove an admin or member from the tenant, effective at once (see module docstring)."""
     member = _locked_member(tenant=tenant, user_id=user_id)
-    member_detach(user=member, reason=RevokeReason.MEMBER_REMOVED, ip=ip, user_agent=user_agent)
+    member_detach(user=member, reason=RevokeReason.MEMBER_REMOVED, actor=actor, ip=ip, user_agent=user_agent)

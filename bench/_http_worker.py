@@ -1,4 +1,4 @@
-"""Setup for bench/http.py and bench/scale.py, run inside one target's Django settings (a
+"""Setup for the harness (bench/harness.py run_worker: `python -m bench._http_worker`), run inside one target's Django settings (a
 process of its own: ours and stock are two projects). Prints one JSON object on stdout.
 
     prepare --email E --password P --tokens N   migrate, make the bench user, print N fresh
@@ -15,12 +15,8 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -1,7 +1,7 @@
 """POST /api/auth/password/reset/ over HTTP: a real account vs an unknown email.
 
-    .venv/bin/python bench/password_reset.py                 # SQLite scratch file, ~1 min
-    .venv/bin/python bench/password_reset.py --postgres postgres://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.password_reset                 # SQLite scratch file, ~1 min
+    .venv/bin/python -m bench.password_reset --postgres postgres://postgres@127.0.0.1:5432/test
 
 The app runs under gunicorn (1 worker, production settings, throttles off, mail delivery off
 so that only the request path is measured) on a scratch database. Requests alternate known,
@@ -15,16 +15,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import requests
 
-import requests  # noqa: E402
-
-import devprocs as services  # noqa: E402
+import devprocs as services
 
 PASSWORD = "Correct-Horse-Battery-42!"
 

@@ -1,9 +1,9 @@
 """In-process cost of each hot path, and a pyinstrument profile of it.
 
-    .venv/bin/python bench/profile_paths.py                      # CPU ms per request, every path
-    .venv/bin/python bench/profile_paths.py me --profile         # + pyinstrument tree (stderr)
-    .venv/bin/python bench/profile_paths.py refresh --count 2000
-    .venv/bin/python bench/profile_paths.py me --cprofile 40     # + flat cProfile list (stderr)
+    .venv/bin/python -m bench.profile_paths                      # CPU ms per request, every path
+    .venv/bin/python -m bench.profile_paths me --profile         # + pyinstrument tree (stderr)
+    .venv/bin/python -m bench.profile_paths refresh --count 2000
+    .venv/bin/python -m bench.profile_paths me --cprofile 40     # + flat cProfile list (stderr)
 
 Ours with the production settings of bench/compare.py (DEBUG=False, HTTPS via the proxy
 header, throttling off) on a scratch PostgreSQL database and a private Redis, through Django's
@@ -21,10 +21,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 PATHS = ["health", "me", "refresh", "login"]
 
@@ -33,7 +29,7 @@ def parent(args) -> None:
     import shutil
     import tempfile
 
-    from bench.compare import DEFAULT_PG, ours_env
+    from bench.harness import DEFAULT_PG, ROOT, ours_env
     from devprocs import RedisProcess, scratch_database_url
 
     redis = RedisProcess()
@@ -42,7 +38,7 @@ def parent(args) -> None:
     try:
         with scratch_database_url(postgres_url=os.environ.get("BENCH_PG_URL", DEFAULT_PG), prefix="authsvc_bench_prof") as db:
             env = {**ours_env(db, redis.url, tmp), "BENCH_PROFILE_CHILD": "1"}
-            subprocess.run([sys.executable, __file__, *sys.argv[1:]], cwd=ROOT, env=env, check=True, timeout=900)
+            subprocess.run([sys.executable, "-m", "bench.profile_paths", *sys.argv[1:]], cwd=ROOT, env=env, check=True, timeout=900)
     finally:
         redis.stop()
         shutil.rmtree(redis.dir, ignore_errors=True)
@@ -56,15 +52,14 @@ def child(args) -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from apps.accounts.services import session_create
     from bench._http_worker import EMAIL_DEFAULT, PASSWORD_DEFAULT, ours_user
 
     call_command("migrate", verbosity=0, interactive=False)
-    user = ours_user(EMAIL_DEFAULT, PASSWORD_DEFAULT)
+    ours_user(EMAIL_DEFAULT, PASSWORD_DEFAULT)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR="203.0.113.7")
     login_body = {"email": EMAIL_DEFAULT, "password": PASSWORD_DEFAULT}
-    access = client.post("/api/auth/login/", login_body, content_type="application/json").json()["access"]
-    state = {"refresh": session_create(user=user, ip="127.0.0.1", user_agent="bench").refresh}
+    pair = client.post("/api/auth/login/", login_body, content_type="application/json").json()
+    access, state = pair["access"], {"refresh": pair["refresh"]}
 
     def health():
         return client.get("/health")

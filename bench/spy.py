@@ -1,12 +1,12 @@
 """Where a live gunicorn worker spends its CPU under wrk load: py-spy samples, summarised.
 
     .venv/bin/pip install 'py-spy==0.4.3'                 # bench-only tool, not in requirements
-    .venv/bin/python bench/spy.py me                       # ours, `GET /api/auth/me/`, 10 s
-    .venv/bin/python bench/spy.py health refresh --seconds 15
-    .venv/bin/python bench/spy.py me --target stock        # the peer, for comparison
-    .venv/bin/python bench/spy.py me --raw me.raw          # also keep the collapsed stacks
+    .venv/bin/python -m bench.spy me                       # ours, `GET /api/auth/me/`, 10 s
+    .venv/bin/python -m bench.spy health refresh --seconds 15
+    .venv/bin/python -m bench.spy me --target stock        # the peer, for comparison
+    .venv/bin/python -m bench.spy me --raw me.raw          # also keep the collapsed stacks
 
-Starts the target exactly as bench/compare.py does (same environment, same gunicorn command
+Starts the target exactly as bench/compare.py does (bench/harness.py) (same environment, same gunicorn command
 line, 2 sync workers, PostgreSQL scratch database, private Redis), drives one scenario with
 wrk, and records every worker with py-spy (CPU samples only: time spent waiting on
 PostgreSQL or Redis is not counted). It prints, for a list of functions on the hot paths,
@@ -22,28 +22,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.compare import (  # noqa: E402
-    DEFAULT_PG,
-    EMAIL,
-    PASSWORD,
-    Bench,
-    Target,
-    children,
-    gunicorn,
-    ours_env,
-    run_worker,
-    stock_env,
-    wrk,
-)
-from devprocs import RedisProcess, scratch_database_url  # noqa: E402
+from bench.compare import SCENARIOS
+from bench.harness import DEFAULT_PG, children, lab, wrk
 
 # (label, substring of a py-spy frame "Class.function (path:line)"), in roughly call order.
 PROBES = [
@@ -102,41 +84,27 @@ def main() -> None:
     if not Path(spy).exists():
         sys.exit("py-spy not found: .venv/bin/pip install 'py-spy==0.4.3'")
 
-    tmp = tempfile.mkdtemp(prefix="authsvc-spy-")
-    redis = RedisProcess()
-    try:
-        redis.start()
-        with ExitStack() as stack:
-            db = stack.enter_context(scratch_database_url(postgres_url=args.pg_url, prefix="authsvc_bench_spy"))
-            if args.target == "ours":
-                env, app = ours_env(db, redis.url, os.path.join(tmp, "logs")), "config.wsgi:application"
-            else:
-                env, app = stock_env(db), "bench.stock.wsgi:application"
-            bench_args = argparse.Namespace(pool=8, threads=2, connections=4)
-            tokens = {args.target: run_worker(env, "prepare", "--email", EMAIL, "--password", PASSWORD,
-                                              "--tokens", str(16 * (len(args.scenarios) + 1)))["tokens"]}
-            url, master = stack.enter_context(gunicorn(app, env, workers=2))
-            target = Target(args.target, url, master, urlsplit(db).path.lstrip("/"))
-            bench = Bench(bench_args, None, {args.target: target}, tokens, redis, tmp)
-            for scenario in args.scenarios:
-                spec = bench.spec(scenario, args.target)
-                wrk(url, seconds=2, connections=4, threads=2, env=spec)  # warm-up
-                spec = bench.spec(scenario, args.target)
-                outputs = [os.path.join(tmp, f"{scenario}-{pid}.raw") for pid in children(master)]
-                spies = [
-                    subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(args.seconds),
-                                      "--rate", str(args.rate), "--format", "raw", "--nonblocking", "-o", out],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    for pid, out in zip(children(master), outputs, strict=True)
-                ]
-                result = wrk(url, seconds=args.seconds, connections=4, threads=2, env=spec)
-                for proc in spies:
-                    proc.wait(timeout=args.seconds + 30)
-                report(scenario, args.target, result, outputs, args.raw)
-    finally:
-        redis.stop()
-        shutil.rmtree(redis.dir, ignore_errors=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+    by_name = {sc.name: sc for sc in SCENARIOS}
+    bench_args = argparse.Namespace(pool=8, threads=2, connections=4, workers=2, pg_url=args.pg_url)
+    tokens = {args.target: 16 * (len(args.scenarios) + 1)}
+    with lab(bench_args, {args.target: (args.target, {})}, tokens=tokens) as bench:
+        target = bench.targets[args.target]
+        for name in args.scenarios:
+            scenario = by_name[name]
+            wrk(target.url, seconds=2, connections=4, threads=2, env=bench.spec(scenario, args.target))  # warm-up
+            spec = bench.spec(scenario, args.target)
+            workers = children(target.master)
+            outputs = [os.path.join(bench.tmp, f"{name}-{pid}.raw") for pid in workers]
+            spies = [
+                subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(args.seconds),
+                                  "--rate", str(args.rate), "--format", "raw", "--nonblocking", "-o", out],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for pid, out in zip(workers, outputs, strict=True)
+            ]
+            result = wrk(target.url, seconds=args.seconds, connections=4, threads=2, env=spec)
+            for proc in spies:
+                proc.wait(timeout=args.seconds + 30)
+            report(name, args.target, result, outputs, args.raw)
 
 
 def report(scenario: str, target: str, result: dict, outputs: list[str], raw: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Stock simplejwt baseline for bench/refresh_path.py and bench/http.py: nothing of ours, only
+"""Stock simplejwt baseline for bench/compare.py (bench/harness.py): nothing of ours, only
 what the stock views need (TokenObtainPairView, TokenRefreshView, a JWTAuthentication `me`), configured like our app where the two overlap (same database engine and
 connection options, same JWT algorithm, key length, iss/aud, lifetimes), so that the
 difference measured is the refresh path itself."""

@@ -2,8 +2,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from apps.accounts.admin_login import ThrottledAdminAuthenticationForm
 from apps.accounts.models import RefreshSession, User
 from apps.accounts.services import RevokeReason, session_revoke
+
+# The admin's login: the API's login limits and events (apps/accounts/admin_login.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class UserCreationAdminForm(UserCreationForm):

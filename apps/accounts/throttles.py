@@ -69,3 +69,15 @@ class PasswordChangeThrottle(UserThrottle):
 
 class EmailVerifyResendThrottle(UserThrottle):
     scope = "email_verify_resend"
+
+
+class AdminLoginIpThrottle(LoginIpThrottle):
+    """The Django admin's login, per client: the API's `login_ip` counter (same scope, same
+    key), counting failures only (the admin form records them), so a guesser cannot spread
+    attempts over the two doors."""
+
+    count_every_attempt = False
+
+
+class AdminLoginEmailThrottle(LoginEmailThrottle):
+    """The Django admin's login, per account: the API's `login_email` counter (failures)."""

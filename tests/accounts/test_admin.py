@@ -1,6 +1,8 @@
 """/admin/: tenants, users and sessions, with deactivation and revocation that really bite."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import jwt
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,6 +10,7 @@ from django.test import Client
 
 from apps.accounts.models import RefreshSession, Role, User
 from apps.accounts.services import get_tokens_for_user
+from apps.audit.models import SecurityEvent
 from apps.tenants.models import Tenant
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
@@ -220,3 +223,75 @@ def test_unticking_active_on_the_tenant_page_revokes_its_users_sessions(admin_we
     assert response.status_code == 302
     assert not Tenant.objects.get(pk=tenant.pk).is_active
     assert refresh(api_client, tokens["refresh"]).status_code == 401
+
+
+# --- the admin's login shares the API's limits and records (issue 23 item 1) -----------------
+ADMIN_LOGIN = "/admin/login/?next=/admin/"
+
+
+@pytest.fixture
+def admin_login_limits(settings):
+    """Throttles on with the API's per-account limit (5 failures), every other limit high; the
+    clock in the middle of the hour, so no window ends mid-test."""
+    import time_machine
+
+    settings.THROTTLE_ENABLED = True
+    rates = {scope: "1000/hour" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "login_email": "5/hour"}}
+    now = datetime.now(tz=UTC)
+    with time_machine.travel(now.replace(minute=30, second=0, microsecond=0), tick=True):
+        yield settings
+
+
+def admin_login(client, email, password):
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password})
+
+
+def logged_in(client) -> bool:
+    return client.get("/admin/").status_code == 200
+
+
+def test_admin_login_locks_the_account_after_five_wrong_passwords_and_records_each(superuser, admin_login_limits):
+    client = Client()
+    for _ in range(5):
+        assert admin_login(client, superuser.email, "Wrong-Guess-123").status_code == 200  # the form again
+
+    refused = admin_login(client, superuser.email, PASSWORD)
+    assert refused.status_code == 200 and "Too many failed attempts" in refused.content.decode()
+    assert not logged_in(client)
+    types = list(SecurityEvent.objects.filter(user_id=superuser.pk).values_list("type", flat=True))
+    assert types.count("login_failed") == 5 and "login_succeeded" not in types
+
+
+def test_admin_login_records_login_succeeded(superuser, admin_login_limits):
+    client = Client()
+    admin_login(client, superuser.email, "Wrong-Guess-123")
+
+    assert admin_login(client, superuser.email, PASSWORD).status_code == 302
+    assert logged_in(client)
+    types = sorted(SecurityEvent.objects.filter(user_id=superuser.pk).values_list("type", flat=True))
+    assert types == ["login_failed", "login_succeeded"]
+
+
+def test_failures_on_the_api_count_against_the_admin_login(superuser, api_client, admin_login_limits):
+    for _ in range(5):
+        api = api_client.post("/api/auth/login/", {"email": superuser.email, "password": "Wrong-1"}, format="json")
+        assert api.status_code == 401
+
+    client = Client()
+    assert "Too many failed attempts" in admin_login(client, superuser.email, PASSWORD).content.decode()
+    assert not logged_in(client)
+
+
+def test_admin_login_failures_count_per_client_across_accounts(db, superuser, admin_login_limits):
+    rates = admin_login_limits.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    admin_login_limits.REST_FRAMEWORK = {
+        **admin_login_limits.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "login_ip": "3/hour"},
+    }
+    client = Client()
+    for n in range(3):
+        admin_login(client, f"nobody{n}@example.com", "Wrong-Guess-123")
+
+    refused = admin_login(client, superuser.email, PASSWORD)
+    assert "Too many failed attempts" in refused.content.decode()
+    assert not logged_in(client)

@@ -6,7 +6,7 @@
     .venv/bin/python bench/compare.py --scenarios me,refresh --rounds 2
 
 A benchmark, not a test: it prints numbers and judges nothing (targets are printed next to the
-ratios, as information). The targets (2 sync workers each, PostgreSQL + a private Redis):
+ratios, as information). The targets (2 workers each, of gunicorn.conf.py's class; PostgreSQL + a private Redis):
 
   ours   config.settings.base with production settings (bench.harness.ours_env), throttling off
   stock  bench/stock: Django + DRF + simplejwt (TokenObtainPairView, TokenRefreshView with
@@ -164,7 +164,7 @@ def markdown(summary: dict, meta: dict) -> str:
         "",
         f"{meta['machine']}; load average at start {meta['loadavg_start']}, at end {meta['loadavg_end']}; "
         f"{meta['rounds']} rounds x {meta['seconds']} s per run; wrk -t{meta['threads']} -c{meta['connections']}; "
-        f"gunicorn {meta['workers']} sync workers per target. Medians over rounds.",
+        f"gunicorn {meta['workers']} workers per target (gunicorn.conf.py's class). Medians over rounds.",
         "",
         "| scenario | target | req/s (min-max) | p50 ms | p99 ms | p99/p50 | errors/requests | app CPU ms/req | DB CPU ms/req | max worker RSS MiB |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -434,7 +434,7 @@ def add_common_args(parser, *, seconds: float, quick_seconds: float) -> None:
     parser.add_argument("--quick", action="store_true", help=f"2 rounds x {quick_seconds:g} s per run")
     parser.add_argument("--rounds", type=int, help="rounds (default 3; --quick 2)")
     parser.add_argument("--seconds", type=float, help=f"seconds per run (default {seconds:g})")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per target")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per target (class and threads: gunicorn.conf.py)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--pool", type=int, default=8, help="refresh tokens per wrk thread and run")

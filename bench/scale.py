@@ -5,7 +5,7 @@
 
 Two scratch PostgreSQL databases, seeded with bulk_create (one precomputed password hash):
 "small" with 1,000 users and 1,000 live sessions, "large" with 100,000 of each. Ours (the
-production settings of bench/harness.py) serves each from its own gunicorn (2 sync workers);
+production settings of bench/harness.py) serves each from its own gunicorn (2 workers);
 wrk drives `me` and chained refresh on both, interleaved in rounds. Printed: req/s, p50/p99,
 app and database CPU per request, the large/small ratios; then the table sizes and an
 `EXPLAIN (ANALYZE, BUFFERS)` of every SQL statement of one `me` and one refresh on the large

@@ -7,7 +7,7 @@
     .venv/bin/python -m bench.spy me --raw me.raw          # also keep the collapsed stacks
 
 Starts the target exactly as bench/compare.py does (bench/harness.py) (same environment, same gunicorn command
-line, 2 sync workers, PostgreSQL scratch database, private Redis), drives one scenario with
+line, 2 workers, PostgreSQL scratch database, private Redis), drives one scenario with
 wrk, and records every worker with py-spy (CPU samples only: time spent waiting on
 PostgreSQL or Redis is not counted). It prints, for a list of functions on the hot paths,
 the share of the worker's CPU samples that have that function on the stack (inclusive), so a
@@ -29,7 +29,8 @@ from bench.harness import DEFAULT_PG, children, lab, wrk
 
 # (label, substring of a py-spy frame "Class.function (path:line)"), in roughly call order.
 PROBES = [
-    ("gunicorn worker loop (everything)", "SyncWorker.run_for_one ("),
+    ("gunicorn worker loop (everything, sync)", "SyncWorker.run_for_one ("),
+    ("gunicorn request thread (everything, gthread)", "ThreadWorker.handle ("),
     ("  Django WSGIHandler.__call__", "WSGIHandler.__call__ (django/core/handlers/wsgi.py"),
     ("    WSGIRequest.__init__", "WSGIRequest.__init__ ("),
     ("    RequestIdMiddleware", "RequestIdMiddleware.__call__ ("),

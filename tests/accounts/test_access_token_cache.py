@@ -10,46 +10,42 @@ from django.conf import settings
 
 from apps.accounts import keys
 from apps.accounts.services import get_tokens_for_user
-from tests.conftest import bearer
+from tests.support import bearer
 
 
-def me(access: str):
-    return bearer(access).get("/api/auth/me/")
-
-
-def test_an_accepted_token_is_refused_once_it_expires_exactly_as_a_never_seen_one(user, clock):
+def test_an_accepted_token_is_refused_once_it_expires_exactly_as_a_never_seen_one(api, user, clock):
     seen = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
     unseen = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
-    assert me(seen).status_code == 200  # verified and remembered
+    assert api.me(seen).status_code == 200  # verified and remembered
 
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] + settings.SIMPLE_JWT["LEEWAY"]
     clock.advance(seconds=lifetime.total_seconds() - 30)
-    assert me(seen).status_code == 200  # inside exp + leeway: still good
+    assert api.me(seen).status_code == 200  # inside exp + leeway: still good
     clock.advance(seconds=31)
-    expired_seen, expired_unseen = me(seen), me(unseen)
+    expired_seen, expired_unseen = api.me(seen), api.me(unseen)
     assert expired_seen.status_code == 401
     assert expired_seen.json() == expired_unseen.json()
     assert expired_seen.json()["code"] == "token_not_valid"
 
 
-def test_a_remembered_token_is_refused_when_its_key_is_no_longer_configured(user, settings):
+def test_a_remembered_token_is_refused_when_its_key_is_no_longer_configured(api, user, settings):
     access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
-    assert me(access).status_code == 200
+    assert api.me(access).status_code == 200
     settings.JWT_SECRET_KEY_FALLBACKS = []
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "a-brand-new-jwt-signing-key-" + "n" * 30}
     settings.JWT_SECRET_KEY = settings.SIMPLE_JWT["SIGNING_KEY"]
-    response = me(access)
+    response = api.me(access)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
 
 
-def test_a_remembered_token_does_not_vouch_for_an_altered_copy(user):
+def test_a_remembered_token_does_not_vouch_for_an_altered_copy(api, user):
     access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
-    assert me(access).status_code == 200
+    assert api.me(access).status_code == 200
     header, payload, signature = access.split(".")
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
     for altered in (f"{header}.{payload}.{flipped}", f"{header}.{payload}.", f"{header}.{payload}.{signature}A"):
-        response = me(altered)
+        response = api.me(altered)
         assert response.status_code == 401, altered
         assert response.json()["code"] == "token_not_valid"
 
@@ -64,13 +60,13 @@ def test_a_remembered_token_is_still_revoked_by_logout_everywhere(user):
     assert response.json()["code"] == "token_not_valid"
 
 
-def test_the_cache_is_bounded_and_holds_only_tokens_that_verified(user):
+def test_the_cache_is_bounded_and_holds_only_tokens_that_verified(api, user):
     keys._verified_access.cache_clear()
     access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
-    assert me("eyJhbGciOiJIUzI1NiJ9.e30.bm9wZQ").status_code == 401
+    assert api.me("eyJhbGciOiJIUzI1NiJ9.e30.bm9wZQ").status_code == 401
     assert keys._verified_access.cache_info().currsize == 0  # a failure is never remembered
-    assert me(access).status_code == 200
-    assert me(access).status_code == 200
+    assert api.me(access).status_code == 200
+    assert api.me(access).status_code == 200
     info = keys._verified_access.cache_info()
     assert (info.currsize, info.hits, info.maxsize) == (1, 1, keys.VERIFIED_CACHE_SIZE)
 
@@ -103,10 +99,10 @@ def test_our_hs256_still_refuses_a_public_key_as_its_secret_every_time():
     lambda h: "W10",              # [] : not an object
     lambda h: "",                 # empty
 ])
-def test_a_header_read_leniently_never_gets_a_token_accepted(user, mangle):
+def test_a_header_read_leniently_never_gets_a_token_accepted(api, user, mangle):
     access = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")["access"]
     header, payload, signature = access.split(".")
-    response = me(f"{mangle(header)}.{payload}.{signature}")
+    response = api.me(f"{mangle(header)}.{payload}.{signature}")
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
 

@@ -29,8 +29,6 @@ def admin_web(superuser):
     return client
 
 
-def refresh(api_client, token):
-    return api_client.post("/api/auth/refresh/", {"refresh": token}, format="json")
 
 
 @pytest.mark.parametrize("url", CHANGELISTS)
@@ -98,7 +96,7 @@ def test_user_and_tenant_change_pages_load(admin_web, user, tenant, tokens):
         assert admin_web.get(url).status_code == 200, url
 
 
-def test_tenant_deactivate_action_revokes_its_users_sessions(admin_web, api_client, tenant, user):
+def test_tenant_deactivate_action_revokes_its_users_sessions(api, admin_web, api_client, tenant, user):
     colleague = UserFactory(email="colleague@acme.io", tenant=tenant, role=Role.MEMBER)
     outsider = UserFactory(email="outsider@example.com", tenant=TenantFactory())
     owner_tokens, colleague_tokens, outsider_tokens = (get_tokens_for_user(u) for u in (user, colleague, outsider))
@@ -110,32 +108,32 @@ def test_tenant_deactivate_action_revokes_its_users_sessions(admin_web, api_clie
     assert response.status_code == 200
     assert not Tenant.objects.get(pk=tenant.pk).is_active
     for pair in (owner_tokens, colleague_tokens):
-        rejected = refresh(api_client, pair["refresh"])
+        rejected = api.refresh(pair["refresh"])
         assert rejected.status_code == 401
         assert rejected.json()["code"] == "token_not_valid"
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
         assert api_client.get("/api/auth/me/").status_code == 401
         api_client.credentials()
-    assert refresh(api_client, outsider_tokens["refresh"]).status_code == 200
+    assert api.refresh(outsider_tokens["refresh"]).status_code == 200
 
 
-def test_tenant_reactivated_in_admin_does_not_revive_old_tokens(admin_web, api_client, tenant, tokens):
+def test_tenant_reactivated_in_admin_does_not_revive_old_tokens(api, admin_web, api_client, tenant, tokens):
     admin_web.post("/admin/tenants/tenant/", {"action": "deactivate", "_selected_action": [str(tenant.pk)]})
     admin_web.post("/admin/tenants/tenant/", {"action": "activate", "_selected_action": [str(tenant.pk)]})
 
     assert Tenant.objects.get(pk=tenant.pk).is_active
-    assert refresh(api_client, tokens["refresh"]).status_code == 401
+    assert api.refresh(tokens["refresh"]).status_code == 401
     assert api_client.post("/api/auth/login/", {"email": "owner@acme.io", "password": PASSWORD}, format="json").status_code == 200
 
 
-def test_session_revoke_action_revokes_that_session_only(admin_web, api_client, user):
+def test_session_revoke_action_revokes_that_session_only(admin_web, api, user):
     first, second = get_tokens_for_user(user), get_tokens_for_user(user)
     session_id = jwt.decode(first["refresh"], options={"verify_signature": False})["sid"]
 
     admin_web.post("/admin/accounts/refreshsession/", {"action": "revoke", "_selected_action": [session_id]})
 
-    assert refresh(api_client, first["refresh"]).status_code == 401
-    assert refresh(api_client, second["refresh"]).status_code == 200
+    assert api.refresh(first["refresh"]).status_code == 401
+    assert api.refresh(second["refresh"]).status_code == 200
 
 
 def test_admin_add_user_with_email_taken_in_other_case_is_a_form_error(admin_web, user):
@@ -217,12 +215,12 @@ def test_tenant_modules_other_than_a_list_of_names_are_a_form_error_or_empty(adm
         assert tenant.enabled_modules == ["crm"]
 
 
-def test_unticking_active_on_the_tenant_page_revokes_its_users_sessions(admin_web, api_client, tenant, tokens):
+def test_unticking_active_on_the_tenant_page_revokes_its_users_sessions(admin_web, api, tenant, tokens):
     response = admin_web.post(f"/admin/tenants/tenant/{tenant.pk}/change/", tenant_form(tenant, is_active=None))
 
     assert response.status_code == 302
     assert not Tenant.objects.get(pk=tenant.pk).is_active
-    assert refresh(api_client, tokens["refresh"]).status_code == 401
+    assert api.refresh(tokens["refresh"]).status_code == 401
 
 
 # --- the admin's login shares the API's limits and records (issue 23 item 1) -----------------
@@ -273,7 +271,7 @@ def test_admin_login_records_login_succeeded(superuser, admin_login_limits):
     assert types == ["login_failed", "login_succeeded"]
 
 
-def test_failures_on_the_api_count_against_the_admin_login(superuser, api_client, admin_login_limits):
+def test_failures_on_the_api_count_against_the_admin_login(api, superuser, api_client, admin_login_limits):
     for _ in range(5):
         api = api_client.post("/api/auth/login/", {"email": superuser.email, "password": "Wrong-1"}, format="json")
         assert api.status_code == 401

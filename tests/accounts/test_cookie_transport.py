@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import RefreshSession
 from apps.accounts.services import get_tokens_for_user
-from tests.conftest import bearer
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 import devprocs as services
 from apps.accounts.services import get_tokens_for_user
+from tests.support import DROP, access_claims
 
 ONE_MB = 1_000_000
 
@@ -31,27 +32,7 @@ def _segment(obj: dict) -> str:
     return _b64(json.dumps(obj, separators=(",", ":")).encode())
 
 
-def _claims(user, **overrides) -> dict:
-    now = int(time.time())
-    claims = {
-        "token_type": "access",
-        "exp": now + 300,
-        "iat": now,
-        "jti": uuid.uuid4().hex,
-        "user_id": str(user.id),
-        "email": user.email,
-        "tenant_id": str(user.tenant_id),
-        "tenant_slug": user.tenant.slug,
-        "enabled_modules": [],
-        "sid": str(uuid.uuid4()),
-        "iss": settings.SIMPLE_JWT["ISSUER"],
-        "aud": settings.SIMPLE_JWT["AUDIENCE"],
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not _DROP}
 
-
-_DROP = object()
 
 
 def _sign(claims: dict, *, key: str | None = None, algorithm: str = "HS256") -> str:
@@ -62,7 +43,7 @@ def _sign(claims: dict, *, key: str | None = None, algorithm: str = "HS256") -> 
 
 def _hostile_tokens(user, valid: dict[str, str]) -> dict[str, str]:
     """name -> token; each is well formed enough to get past a naive check, or not at all."""
-    claims = _claims(user)
+    claims = access_claims(user)
     header, payload, signature = valid["access"].split(".")
     forged_payload = _segment({**json.loads(base64.urlsafe_b64decode(payload + "==")), "user_id": str(uuid.uuid4())})
     key = settings.SIMPLE_JWT["SIGNING_KEY"]
@@ -116,7 +97,7 @@ def _hmac_with_header(header: dict, claims: dict, key: str) -> str:
 
 def _hostile_refresh_tokens(user, valid: dict[str, str]) -> dict[str, str]:
     """The same attacks shaped as refresh tokens (token_type refresh, a real-looking sid)."""
-    refresh_claims = _claims(user, token_type="refresh", email=_DROP, tenant_id=_DROP, tenant_slug=_DROP, enabled_modules=_DROP)
+    refresh_claims = access_claims(user, token_type="refresh", email=DROP, tenant_id=DROP, tenant_slug=DROP, enabled_modules=DROP)
     tokens = _hostile_tokens(user, valid)
     tokens.update({
         "refresh_hs512_right_key": _sign(refresh_claims, algorithm="HS512"),

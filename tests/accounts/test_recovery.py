@@ -11,8 +11,8 @@ import pytest
 
 import devprocs as services
 from apps.audit.models import EventType, SecurityEvent
-from tests.conftest import bearer
 from tests.factories import PASSWORD, UserFactory
+from tests.support import bearer
 
 RESET = "/api/auth/password/reset/"
 CONFIRM = "/api/auth/password/reset/confirm/"
@@ -49,8 +49,6 @@ def confirm(client, uid: str, token: str, password: str = NEW_PASSWORD):
     return client.post(CONFIRM, {"uid": uid, "token": token, "new_password": password}, format="json")
 
 
-def login(client, email: str, password: str):
-    return client.post(LOGIN, {"email": email, "password": password}, format="json")
 
 
 @pytest.fixture
@@ -61,9 +59,7 @@ def link(user, api_client, smtp, deliver):
     return uid, token
 
 
-def test_reset_answers_the_same_for_unknown_inactive_and_real_accounts_and_mails_only_the_real_one(
-    db, api_client, smtp, deliver
-):
+def test_reset_answers_the_same_for_unknown_inactive_and_real_accounts_and_mails_only_the_real_one(db, api_client, smtp, deliver):
     UserFactory(email="real@example.com")
     UserFactory(email="asleep@example.com", is_active=False)
 
@@ -89,20 +85,20 @@ def test_reset_mail_comes_from_default_from_email_with_the_frontend_link_on_its_
     assert "/api/" not in services.message_text(message)
 
 
-def test_reset_link_sets_the_new_password(user, api_client, link):
+def test_reset_link_sets_the_new_password(api, user, api_client, link):
     response = confirm(api_client, *link)
 
     assert response.status_code == 200 and response.json() == {}
-    assert login(api_client, user.email, NEW_PASSWORD).status_code == 200
-    assert login(api_client, user.email, PASSWORD).json()["code"] == "invalid_credentials"
+    assert api.login(user.email, NEW_PASSWORD).status_code == 200
+    assert api.login(user.email, PASSWORD).json()["code"] == "invalid_credentials"
 
 
-def test_reset_link_works_once(user, api_client, link):
+def test_reset_link_works_once(api, user, api_client, link):
     assert confirm(api_client, *link).status_code == 200
 
     again = confirm(api_client, *link, password="Another-Passphrase-8")
     assert again.status_code == 400 and again.json()["code"] == "invalid_token"
-    assert login(api_client, user.email, NEW_PASSWORD).status_code == 200
+    assert api.login(user.email, NEW_PASSWORD).status_code == 200
 
 
 def test_reset_link_expires_after_password_reset_timeout(user, api_client, smtp, deliver, clock, settings):
@@ -136,23 +132,23 @@ def test_a_newer_reset_link_ends_the_earlier_one(user, api_client, smtp, deliver
     assert confirm(api_client, uid, newer).status_code == 200
 
 
-def test_a_successful_login_ends_the_reset_links_sent_before_it(user, api_client, link, clock):
+def test_a_successful_login_ends_the_reset_links_sent_before_it(api, user, api_client, link, clock):
     clock.advance(seconds=2)  # last_login is hashed in whole seconds
-    assert login(api_client, user.email, PASSWORD).status_code == 200
+    assert api.login(user.email, PASSWORD).status_code == 200
 
     refused = confirm(api_client, *link)
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
 
 
-def test_a_failed_login_leaves_the_reset_link_working(user, api_client, link, clock):
+def test_a_failed_login_leaves_the_reset_link_working(api, user, api_client, link, clock):
     clock.advance(seconds=2)
-    assert login(api_client, user.email, "Wrong-Password-1").status_code == 401
+    assert api.login(user.email, "Wrong-Password-1").status_code == 401
 
     assert confirm(api_client, *link).status_code == 200
 
 
-def test_a_password_change_through_the_api_ends_the_reset_links_sent_before_it(user, api_client, link):
-    pair = login(api_client, user.email, PASSWORD).json()
+def test_a_password_change_through_the_api_ends_the_reset_links_sent_before_it(api, user, api_client, link):
+    pair = api.login(user.email, PASSWORD).json()
     changed = bearer(pair["access"]).post(
         "/api/auth/password/change/", {"old_password": PASSWORD, "new_password": "Changed-Here-Passphrase-9"},
         format="json",
@@ -163,9 +159,9 @@ def test_a_password_change_through_the_api_ends_the_reset_links_sent_before_it(u
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_token"
 
 
-def test_completed_reset_revokes_every_session_and_every_earlier_access_token(user, api_client, smtp, deliver):
-    first = login(api_client, user.email, PASSWORD).json()
-    second = login(api_client, user.email, PASSWORD).json()
+def test_completed_reset_revokes_every_session_and_every_earlier_access_token(api, user, api_client, smtp, deliver):
+    first = api.login(user.email, PASSWORD).json()
+    second = api.login(user.email, PASSWORD).json()
     assert bearer(first["access"]).get(ME).status_code == 200
     request_reset(api_client, user.email)  # after the logins: a login ends earlier links
     deliver()
@@ -177,7 +173,7 @@ def test_completed_reset_revokes_every_session_and_every_earlier_access_token(us
         assert bearer(pair["access"]).get(ME).json()["code"] == "token_not_valid"
         refreshed = api_client.post(REFRESH, {"refresh": pair["refresh"]}, format="json")
         assert refreshed.status_code == 401 and refreshed.json()["code"] == "token_not_valid"
-    fresh = login(api_client, user.email, NEW_PASSWORD).json()
+    fresh = api.login(user.email, NEW_PASSWORD).json()
     assert bearer(fresh["access"]).get(ME).status_code == 200
 
 
@@ -199,7 +195,7 @@ def test_weak_new_password_is_400_invalid_and_does_not_use_the_link_up(user, api
     lambda uid, token, other: (uid, "1-" + "a" * 20),
     lambda uid, token, other: ("x" * 60, "y" * 120),
 ])
-def test_tampered_unknown_or_borrowed_uid_and_token_are_400_invalid_token(user, api_client, link, mangle):
+def test_tampered_unknown_or_borrowed_uid_and_token_are_400_invalid_token(api, user, api_client, link, mangle):
     from apps.accounts.services.verification import uid_encode
 
     other = uid_encode(UserFactory(email="someone@example.com"))
@@ -210,7 +206,7 @@ def test_tampered_unknown_or_borrowed_uid_and_token_are_400_invalid_token(user, 
     assert response.json()["code"] in ("invalid_token", "invalid")  # blank uid: a missing field
     if uid:
         assert response.json()["code"] == "invalid_token"
-    assert login(api_client, user.email, PASSWORD).status_code == 200
+    assert api.login(user.email, PASSWORD).status_code == 200
 
 
 def test_deactivated_account_cannot_use_its_reset_link(user, api_client, link):
@@ -231,9 +227,9 @@ def test_reset_records_requested_for_real_accounts_only_and_completed(user, api_
     assert SecurityEvent.objects.count() == len(types) + 0  # nothing about the unknown email
 
 
-def test_completed_reset_marks_the_address_verified(user, api_client, link):
+def test_completed_reset_marks_the_address_verified(api, user, api_client, link):
     assert confirm(api_client, *link).status_code == 200
-    assert login(api_client, user.email, NEW_PASSWORD).json()["user"]["email_verified"] is True
+    assert api.login(user.email, NEW_PASSWORD).json()["user"]["email_verified"] is True
 
 
 def test_bad_bodies_are_400_invalid(db, api_client):
@@ -244,11 +240,9 @@ def test_bad_bodies_are_400_invalid(db, api_client):
     assert response.status_code == 400 and set(response.json()["errors"]) == {"token", "new_password"}
 
 
-def test_reset_with_smtp_down_answers_202_and_the_mail_goes_out_once_when_it_is_back(
-    user, api_client, settings, clock
-):
+def test_reset_with_smtp_down_answers_202_and_the_mail_goes_out_once_when_it_is_back(user, api_client, settings, clock):
     from apps.mail import services as mail
-    from tests.conftest import point_smtp
+    from tests.support.fixtures import point_smtp
 
     server = services.SmtpServer()
     point_smtp(settings, server.port)  # nothing listens there yet

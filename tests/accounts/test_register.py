@@ -6,14 +6,13 @@ import pytest
 from apps.accounts.models import Role, User
 from apps.tenants.models import Tenant
 from tests.factories import PASSWORD, UserFactory
+from tests.support import url
 
-URL = "/api/auth/register/"
+URL = url("auth-register")
 USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant", "email_verified"}
 TENANT_KEYS = {"id", "slug", "name", "enabled_modules"}
 
 
-def register(api_client, **body):
-    return api_client.post(URL, {"password": PASSWORD, **body}, format="json")
 
 
 def assert_invalid(response, field: str) -> None:
@@ -25,8 +24,8 @@ def assert_invalid(response, field: str) -> None:
     assert all(isinstance(m, str) for m in body["errors"][field])
 
 
-def test_register_with_tenant_name_creates_tenant_owned_by_new_user(api_client, db):
-    response = register(api_client, email="Ada@Example.com", tenant_name="Acme Inc", first_name="Ada")
+def test_register_with_tenant_name_creates_tenant_owned_by_new_user(api, db):
+    response = api.register(email="Ada@Example.com", tenant_name="Acme Inc", first_name="Ada")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -45,8 +44,8 @@ def test_register_with_tenant_name_creates_tenant_owned_by_new_user(api_client, 
     assert str(stored.tenant.id) == user["tenant"]["id"]
 
 
-def test_register_without_tenant_name_gives_user_without_tenant_or_role(api_client, db):
-    response = register(api_client, email="solo@example.com")
+def test_register_without_tenant_name_gives_user_without_tenant_or_role(api, db):
+    response = api.register(email="solo@example.com")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -56,8 +55,8 @@ def test_register_without_tenant_name_gives_user_without_tenant_or_role(api_clie
     assert Tenant.objects.count() == 0
 
 
-def test_registered_tokens_work_for_me(api_client, db):
-    body = register(api_client, email="me@example.com", tenant_name="Acme").json()
+def test_registered_tokens_work_for_me(api, api_client, db):
+    body = api.register(email="me@example.com", tenant_name="Acme").json()
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     response = api_client.get("/api/auth/me/")
@@ -66,9 +65,9 @@ def test_registered_tokens_work_for_me(api_client, db):
     assert response.json() == body["user"]
 
 
-def test_second_tenant_with_same_name_gets_a_different_slug(api_client, db):
-    first = register(api_client, email="one@example.com", tenant_name="Acme").json()["user"]["tenant"]
-    second = register(api_client, email="two@example.com", tenant_name="Acme").json()["user"]["tenant"]
+def test_second_tenant_with_same_name_gets_a_different_slug(api, db):
+    first = api.register(email="one@example.com", tenant_name="Acme").json()["user"]["tenant"]
+    second = api.register(email="two@example.com", tenant_name="Acme").json()["user"]["tenant"]
 
     assert first["slug"] == "acme"
     assert second["slug"].startswith("acme-") and second["slug"] != first["slug"]
@@ -76,27 +75,27 @@ def test_second_tenant_with_same_name_gets_a_different_slug(api_client, db):
     assert second["name"] == "Acme"
 
 
-def test_tenant_name_without_sluggable_characters_still_gets_a_slug(api_client, db):
-    response = register(api_client, email="sym@example.com", tenant_name="!!!")
+def test_tenant_name_without_sluggable_characters_still_gets_a_slug(api, db):
+    response = api.register(email="sym@example.com", tenant_name="!!!")
 
     assert response.status_code == 201, response.content
     assert response.json()["user"]["tenant"]["slug"]
 
 
 @pytest.mark.parametrize("email", ["A@x.io", "a@x.io", " a@X.IO "])
-def test_email_taken_in_any_case_is_rejected(api_client, db, email):
+def test_email_taken_in_any_case_is_rejected(api, db, email):
     UserFactory(email="a@x.io")
 
-    response = register(api_client, email=email)
+    response = api.register(email=email)
 
     assert_invalid(response, "email")
     assert User.objects.count() == 1
 
 
-def test_rejected_registration_creates_no_tenant(api_client, db):
+def test_rejected_registration_creates_no_tenant(api, db):
     UserFactory(email="a@x.io", tenant=None, role="")
 
-    response = register(api_client, email="A@x.io", tenant_name="Ghost")
+    response = api.register(email="A@x.io", tenant_name="Ghost")
 
     assert_invalid(response, "email")
     assert not Tenant.objects.filter(name="Ghost").exists()

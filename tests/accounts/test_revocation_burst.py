@@ -1,5 +1,5 @@
 from apps.accounts.services import get_tokens_for_user
-from tests.conftest import bearer
+from tests.support import bearer
 
 
 def test_a_burst_of_logout_all_never_locks_the_user_out(user):

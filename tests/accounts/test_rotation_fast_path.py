@@ -28,19 +28,20 @@ ROTATION_COLUMNS = ["rotated_at", "current_issued_at", "current_expires_at", "la
                     "revoked_at", "revoked_reason", "expires_at", "created_at", "user_id"]
 
 
-def claims(pair: dict) -> tuple[str, str, str]:
+def session_ids(pair: dict) -> tuple[str, str, str]:
+    """(sid, jti, user_id) of the pair's refresh token."""
     token = decode_refresh(pair["refresh"])
     return token["sid"], token["jti"], token["user_id"]
 
 
 def fast(pair: dict, *, now=None, ip="198.51.100.9", user_agent="ua/2", user_id=None):
-    sid, jti, owner = claims(pair)
+    sid, jti, owner = session_ids(pair)
     return sessions._rotate_current(session_id=parse_uuid(sid), jti=jti, user_id=user_id or owner,
                                     now=now or clock.now(), ip=ip, user_agent=user_agent)
 
 
 def locked(pair: dict, *, now, ip="198.51.100.9", user_agent="ua/2", user_id=None):
-    sid, jti, owner = claims(pair)
+    sid, jti, owner = session_ids(pair)
     return sessions._rotate_locked(session_id=parse_uuid(sid), jti=jti, user_id=user_id or owner, now=now, ip=ip,
                                    user_agent=user_agent)
 
@@ -63,9 +64,9 @@ def test_a_refresh_of_the_current_token_is_one_statement(user):
 def test_it_writes_and_returns_what_the_locked_path_writes_and_returns(db):
     user = UserFactory(tenant=TenantFactory(enabled_modules=["crm"]), role="owner")
     one, two = (get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest") for _ in range(2))
-    RefreshSession.objects.filter(pk=claims(two)[0]).update(
-        created_at=RefreshSession.objects.get(pk=claims(one)[0]).created_at,
-        expires_at=RefreshSession.objects.get(pk=claims(one)[0]).expires_at,
+    RefreshSession.objects.filter(pk=session_ids(two)[0]).update(
+        created_at=RefreshSession.objects.get(pk=session_ids(one)[0]).created_at,
+        expires_at=RefreshSession.objects.get(pk=session_ids(one)[0]).expires_at,
     )
     now = clock.now() + timedelta(seconds=3)
 
@@ -76,7 +77,7 @@ def test_it_writes_and_returns_what_the_locked_path_writes_and_returns(db):
     assert row(by_fast.pk) == row(by_lock.pk)
     for got, expected in ((by_fast, by_lock),):
         assert {n: getattr(got, n) for n in ROTATION_COLUMNS} == {n: getattr(expected, n) for n in ROTATION_COLUMNS}
-        assert got.previous_jti == claims(one)[1] and expected.previous_jti == claims(two)[1]
+        assert got.previous_jti == session_ids(one)[1] and expected.previous_jti == session_ids(two)[1]
         assert got.current_jti != got.previous_jti and len(got.current_jti) == 32
         assert got.user == user and got.user.tenant == user.tenant
         assert got.user.tenant.modules == ["crm"]
@@ -88,7 +89,7 @@ def test_it_writes_and_returns_what_the_locked_path_writes_and_returns(db):
 def test_the_new_token_lifetime_is_capped_at_the_session_end(user, settings):
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
     end = clock.now() + timedelta(hours=2)
-    RefreshSession.objects.filter(pk=claims(pair)[0]).update(expires_at=end)
+    RefreshSession.objects.filter(pk=session_ids(pair)[0]).update(expires_at=end)
     rotated = fast(pair)
     assert rotated.current_expires_at == end
 
@@ -122,7 +123,7 @@ def arrange(case: str) -> tuple[dict, dict]:
     tenant = TenantFactory()
     user = UserFactory(tenant=tenant, role="owner")
     pair = get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
-    sid = claims(pair)[0]
+    sid = session_ids(pair)[0]
     kwargs = {}
     if case.startswith("previous_token") or case == "older_ancestor":
         _, rotated = locked(pair, now=clock.now())  # pair's token is now the previous one
@@ -150,7 +151,7 @@ def test_each_case_gets_its_verdict_and_the_python_paths_act_on_it(db, case, set
     settings.REFRESH_REUSE_GRACE_SECONDS = 10
     expected = CASES[case]
     pair, kwargs = arrange(case)
-    sid, jti, owner = claims(pair)
+    sid, jti, owner = session_ids(pair)
     now = clock.now()
 
     verdict = sessions.refresh_verdict(
@@ -171,13 +172,13 @@ def test_each_case_gets_its_verdict_and_the_python_paths_act_on_it(db, case, set
 def test_the_one_statement_rotation_takes_exactly_the_current_verdict(db, case, settings):
     settings.REFRESH_REUSE_GRACE_SECONDS = 10
     pair, kwargs = arrange(case)
-    sid = claims(pair)[0]
+    sid = session_ids(pair)[0]
     before = list(RefreshSession.objects.filter(pk=sid).values())
 
     rotated = fast(pair, **kwargs)
 
     if CASES[case] is RefreshVerdict.CURRENT:
-        assert rotated is not None and rotated.previous_jti == claims(pair)[1]
+        assert rotated is not None and rotated.previous_jti == session_ids(pair)[1]
     else:  # left to the locked path, nothing written
         assert rotated is None
         assert list(RefreshSession.objects.filter(pk=sid).values()) == before

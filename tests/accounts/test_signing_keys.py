@@ -17,10 +17,9 @@ import uuid
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.conf import settings as django_settings
 
 from apps.accounts import keys
-from tests.conftest import bearer
+from tests.support import access_claims, bearer
 
 LOGIN, ME, REFRESH, VERIFY, JWKS = (
     "/api/auth/login/", "/api/auth/me/", "/api/auth/refresh/", "/api/auth/verify/", "/.well-known/jwks.json",
@@ -62,10 +61,6 @@ def header(token: str) -> dict:
     return jwt.get_unverified_header(token)
 
 
-def login(api_client, user) -> dict:
-    response = api_client.post(LOGIN, {"email": user.email, "password": "Correct-Horse-42!"}, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def assert_401(response) -> None:
@@ -73,22 +68,13 @@ def assert_401(response) -> None:
     assert response.json()["code"] == "token_not_valid"
 
 
-def claims(user, **overrides) -> dict:
-    now = int(time.time())
-    return {
-        "token_type": "access", "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex,
-        "user_id": str(user.id), "email": user.email, "tenant_id": str(user.tenant_id),
-        "tenant_slug": user.tenant.slug, "enabled_modules": [], "sid": str(uuid.uuid4()),
-        "iss": django_settings.SIMPLE_JWT["ISSUER"], "aud": django_settings.SIMPLE_JWT["AUDIENCE"],
-        **overrides,
-    }
 
 
 # --- Each algorithm end to end --------------------------------------------------------------------
 @pytest.mark.parametrize("algorithm", ["HS256", *ASYMMETRIC])
-def test_each_algorithm_logs_in_reads_me_refreshes_and_verifies(settings, api_client, user, algorithm):
+def test_each_algorithm_logs_in_reads_me_refreshes_and_verifies(api, settings, api_client, user, algorithm):
     use_keys(settings, algorithm)
-    pair = login(api_client, user)
+    pair = api.pair(user.email)
 
     access_header = header(pair["access"])
     assert access_header["alg"] == algorithm
@@ -107,9 +93,9 @@ def test_each_algorithm_logs_in_reads_me_refreshes_and_verifies(settings, api_cl
 
 
 @pytest.mark.parametrize("algorithm", ASYMMETRIC)
-def test_asymmetric_access_token_verifies_with_the_public_jwk_alone(settings, api_client, user, algorithm):
+def test_asymmetric_access_token_verifies_with_the_public_jwk_alone(api, settings, api_client, user, algorithm):
     use_keys(settings, algorithm)
-    access = login(api_client, user)["access"]
+    access = api.pair(user.email)["access"]
     jwk = api_client.get(JWKS).json()["keys"][0]
 
     decoded = jwt.decode(access, jwt.PyJWK(jwk), audience=settings.JWT_AUDIENCE, issuer=settings.JWT_ISSUER)
@@ -213,11 +199,9 @@ def test_jwks_is_in_the_openapi_schema(api_client, db):
 
 # --- Rotation -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("algorithm", ASYMMETRIC)
-def test_rotation_keeps_old_tokens_signs_new_ones_with_new_kid_and_removal_ends_old_key(
-    settings, api_client, user, algorithm,
-):
+def test_rotation_keeps_old_tokens_signs_new_ones_with_new_kid_and_removal_ends_old_key(api, settings, api_client, user, algorithm):
     use_keys(settings, algorithm, n=1)
-    old = login(api_client, user)
+    old = api.pair(user.email)
     old_kid = header(old["access"])["kid"]
 
     use_keys(settings, algorithm, n=2, previous=[key_pem(algorithm, 1)[1]])
@@ -233,18 +217,18 @@ def test_rotation_keeps_old_tokens_signs_new_ones_with_new_kid_and_removal_ends_
     assert bearer(rotated.json()["access"]).get(ME).status_code == 200
 
 
-def test_previous_key_keeps_its_own_algorithm_whatever_jwt_algorithm_is_now(settings, api_client, user):
+def test_previous_key_keeps_its_own_algorithm_whatever_jwt_algorithm_is_now(settings, api, user):
     use_keys(settings, "EdDSA", n=3)
-    eddsa_access = login(api_client, user)["access"]
+    eddsa_access = api.pair(user.email)["access"]
 
     use_keys(settings, "RS256", previous=[key_pem("EdDSA", 3)[1]])
     assert bearer(eddsa_access).get(ME).status_code == 200
-    assert header(login(api_client, user)["access"])["alg"] == "RS256"
+    assert header(api.pair(user.email)["access"])["alg"] == "RS256"
 
 
-def test_switching_hs256_to_asymmetric_keeps_hs256_access_tokens_until_they_expire(settings, api_client, user, clock):
+def test_switching_hs256_to_asymmetric_keeps_hs256_access_tokens_until_they_expire(api, settings, api_client, user, clock):
     use_keys(settings, "HS256")
-    hs_pair = login(api_client, user)
+    hs_pair = api.pair(user.email)
 
     use_keys(settings, "EdDSA")
     assert bearer(hs_pair["access"]).get(ME).status_code == 200
@@ -254,10 +238,10 @@ def test_switching_hs256_to_asymmetric_keeps_hs256_access_tokens_until_they_expi
     assert_401(bearer(hs_pair["access"]).get(ME))
 
 
-def test_hmac_rotation_with_fallbacks_keeps_sessions_and_removal_ends_them(settings, api_client, user):
+def test_hmac_rotation_with_fallbacks_keeps_sessions_and_removal_ends_them(api, settings, api_client, user):
     old_secret, new_secret = "old-hmac-key-" + "a" * 40, "new-hmac-key-" + "b" * 40
     use_hmac_key(settings, old_secret)
-    old = login(api_client, user)
+    old = api.pair(user.email)
 
     use_hmac_key(settings, new_secret, fallbacks=[old_secret])
     assert bearer(old["access"]).get(ME).status_code == 200
@@ -265,7 +249,7 @@ def test_hmac_rotation_with_fallbacks_keeps_sessions_and_removal_ends_them(setti
     assert rotated.status_code == 200, rotated.content
     assert header(rotated.json()["refresh"])["kid"] == keys.hmac_kid(new_secret)
     assert header(rotated.json()["access"])["kid"] == keys.hmac_kid(new_secret)
-    second = login(api_client, user)
+    second = api.pair(user.email)
 
     use_hmac_key(settings, new_secret)
     assert_401(bearer(old["access"]).get(ME))
@@ -275,8 +259,8 @@ def test_hmac_rotation_with_fallbacks_keeps_sessions_and_removal_ends_them(setti
 
 def test_token_without_kid_from_before_the_upgrade_still_verifies_as_hs256(settings, api_client, user):
     use_keys(settings, "EdDSA", fallbacks=["previous-hmac-" + "c" * 40])
-    legacy = jwt.encode(claims(user), settings.JWT_SECRET_KEY, algorithm="HS256")
-    legacy_fallback = jwt.encode(claims(user), "previous-hmac-" + "c" * 40, algorithm="HS256")
+    legacy = jwt.encode(access_claims(user), settings.JWT_SECRET_KEY, algorithm="HS256")
+    legacy_fallback = jwt.encode(access_claims(user), "previous-hmac-" + "c" * 40, algorithm="HS256")
     assert "kid" not in header(legacy)
 
     assert bearer(legacy).get(ME).status_code == 200
@@ -307,7 +291,7 @@ def test_hs256_token_signed_with_our_public_key_is_refused(settings, api_client,
 
     for secret in (public_pem, public_pem.strip(), jwk_bytes):
         for extra in ({"kid": kid}, {}):
-            forged = _hmac_sign(claims(user), secret, extra)
+            forged = _hmac_sign(access_claims(user), secret, extra)
             assert_401(bearer(forged).get(ME))
             assert_401(api_client.post(VERIFY, {"token": forged}, format="json"))
 
@@ -316,11 +300,11 @@ def test_hs256_token_signed_with_our_public_key_is_refused(settings, api_client,
 def test_alg_none_and_unknown_kid_are_refused(settings, api_client, user, algorithm):
     use_keys(settings, algorithm)
     kid = keys.keyring().access_kid
-    unsigned = jwt.encode(claims(user), None, algorithm="none", headers={"kid": kid})
+    unsigned = jwt.encode(access_claims(user), None, algorithm="none", headers={"kid": kid})
     stranger_private = key_pem("EdDSA", 99)[0]
-    stranger = jwt.encode(claims(user), stranger_private, algorithm="EdDSA", headers={"kid": "not-one-of-ours"})
+    stranger = jwt.encode(access_claims(user), stranger_private, algorithm="EdDSA", headers={"kid": "not-one-of-ours"})
     # A foreign key that claims our kid: the signature must still be checked with OUR key.
-    stranger_with_our_kid = jwt.encode(claims(user), stranger_private, algorithm="EdDSA", headers={"kid": kid})
+    stranger_with_our_kid = jwt.encode(access_claims(user), stranger_private, algorithm="EdDSA", headers={"kid": kid})
 
     for forged in (unsigned, stranger, stranger_with_our_kid):
         assert_401(bearer(forged).get(ME))
@@ -331,19 +315,19 @@ def test_kid_of_another_key_type_with_its_algorithm_swapped_is_refused(settings,
     """An RS256 kid presented with alg HS256, or the HMAC key's kid with alg EdDSA: refused."""
     use_keys(settings, "RS256")
     rs_kid, hmac_kid = keys.keyring().access_kid, keys.hmac_kid(settings.JWT_SECRET_KEY)
-    hs_with_rs_kid = jwt.encode(claims(user), settings.JWT_SECRET_KEY, algorithm="HS256", headers={"kid": rs_kid})
-    ed_with_hmac_kid = jwt.encode(claims(user), key_pem("EdDSA", 5)[0], algorithm="EdDSA", headers={"kid": hmac_kid})
+    hs_with_rs_kid = jwt.encode(access_claims(user), settings.JWT_SECRET_KEY, algorithm="HS256", headers={"kid": rs_kid})
+    ed_with_hmac_kid = jwt.encode(access_claims(user), key_pem("EdDSA", 5)[0], algorithm="EdDSA", headers={"kid": hmac_kid})
 
     for forged in (hs_with_rs_kid, ed_with_hmac_kid):
         assert_401(bearer(forged).get(ME))
 
 
-def test_access_token_signed_with_the_private_key_is_not_a_refresh_token(settings, api_client, user):
+def test_access_token_signed_with_the_private_key_is_not_a_refresh_token(api, settings, api_client, user):
     use_keys(settings, "EdDSA")
-    session = header(login(api_client, user)["refresh"])
+    session = header(api.pair(user.email)["refresh"])
     assert session["alg"] == "HS256"
     forged_refresh = jwt.encode(
-        {**claims(user), "token_type": "refresh"}, key_pem("EdDSA")[0], algorithm="EdDSA",
+        {**access_claims(user), "token_type": "refresh"}, key_pem("EdDSA")[0], algorithm="EdDSA",
         headers={"kid": keys.keyring().access_kid},
     )
     assert_401(api_client.post(REFRESH, {"refresh": forged_refresh}, format="json"))
@@ -380,20 +364,18 @@ def recording_server():
 
 
 @pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
-def test_keys_named_by_url_or_embedded_in_the_token_are_never_used_or_fetched(
-    settings, api_client, user, recording_server, algorithm,
-):
+def test_keys_named_by_url_or_embedded_in_the_token_are_never_used_or_fetched(settings, api_client, user, recording_server, algorithm):
     use_keys(settings, algorithm)
     url, requests_seen = recording_server
     attacker = key_pem("EdDSA", 42)
     attacker_jwk = keys.public_jwk(serialization.load_pem_public_key(attacker[1].encode()), algorithm="EdDSA")
     forged = [
-        jwt.encode(claims(user), attacker[0], algorithm="EdDSA",
+        jwt.encode(access_claims(user), attacker[0], algorithm="EdDSA",
                    headers={"jku": f"{url}/jwks.json", "kid": attacker_jwk["kid"]}),
-        jwt.encode(claims(user), attacker[0], algorithm="EdDSA",
+        jwt.encode(access_claims(user), attacker[0], algorithm="EdDSA",
                    headers={"x5u": f"{url}/cert.pem", "kid": attacker_jwk["kid"]}),
-        jwt.encode(claims(user), attacker[0], algorithm="EdDSA", headers={"jwk": attacker_jwk}),
-        jwt.encode(claims(user), attacker[0], algorithm="EdDSA", headers={"jwk": attacker_jwk, "kid": attacker_jwk["kid"]}),
+        jwt.encode(access_claims(user), attacker[0], algorithm="EdDSA", headers={"jwk": attacker_jwk}),
+        jwt.encode(access_claims(user), attacker[0], algorithm="EdDSA", headers={"jwk": attacker_jwk, "kid": attacker_jwk["kid"]}),
     ]
     for token in forged:
         assert_401(bearer(token).get(ME))
@@ -432,11 +414,11 @@ def test_log_redaction_masks_private_keys_and_hmac_fallbacks(settings):
 
 
 @pytest.mark.parametrize("algorithm", ["ES256", "EdDSA"])
-def test_grace_window_returns_the_same_refresh_token_with_an_asymmetric_algorithm(settings, api_client, user, algorithm):
+def test_grace_window_returns_the_same_refresh_token_with_an_asymmetric_algorithm(api, settings, api_client, user, algorithm):
     """ES256 signatures are randomised; refresh tokens stay HS256, so the grace window's
     "same token back" holds whatever JWT_ALGORITHM is."""
     use_keys(settings, algorithm)
-    first = login(api_client, user)["refresh"]
+    first = api.pair(user.email)["refresh"]
     new = api_client.post(REFRESH, {"refresh": first}, format="json").json()
     again = api_client.post(REFRESH, {"refresh": first}, format="json").json()
 

@@ -16,8 +16,10 @@ from django.urls import resolve
 
 import devprocs as services
 from tests.factories import PASSWORD
+from tests.support import url
 
-LOGIN = "/api/auth/login/"
+LOGIN = url("auth-login")
+WRONG = "wrong-password-1"
 REGISTER = "/api/auth/register/"
 REFRESH = "/api/auth/refresh/"
 VERIFY = "/api/auth/verify/"
@@ -62,51 +64,49 @@ def assert_throttled(response) -> None:
     assert 1 <= int(retry_after) <= 3600
 
 
-def login(client, email: str, password: str = "wrong-password-1", **extra):
-    return client.post(LOGIN, {"email": email, "password": password}, format="json", **extra)
 
 
-def test_login_is_throttled_per_client_ip_across_different_emails(db, api_client, rates):
+def test_login_is_throttled_per_client_ip_across_different_emails(db, api, rates):
     rates(login_ip="3/hour")
 
-    statuses = [login(api_client, f"nobody{i}@example.com").status_code for i in range(3)]
+    statuses = [api.login(f"nobody{i}@example.com", WRONG).status_code for i in range(3)]
 
     assert statuses == [401, 401, 401]
-    assert_throttled(login(api_client, "nobody9@example.com"))
+    assert_throttled(api.login("nobody9@example.com", WRONG))
 
 
-def test_login_is_throttled_per_email_whatever_address_the_attempts_come_from(user, api_client, rates):
+def test_login_is_throttled_per_email_whatever_address_the_attempts_come_from(user, api, rates):
     rates(login_email="3/hour")
     for i, email in enumerate(["owner@acme.io", "OWNER@acme.io", " Owner@Acme.io "]):
-        assert login(api_client, email, REMOTE_ADDR=f"198.51.100.{i + 1}").status_code == 401
+        assert api.login(email, WRONG, REMOTE_ADDR=f"198.51.100.{i + 1}").status_code == 401
 
     # Even the right password waits: the throttle is decided before the password is checked.
-    assert_throttled(login(api_client, "owner@acme.io", PASSWORD, REMOTE_ADDR="198.51.100.77"))
+    assert_throttled(api.login("owner@acme.io", PASSWORD, REMOTE_ADDR="198.51.100.77"))
 
 
-def test_per_email_login_limit_counts_failures_only_so_right_passwords_are_never_refused(user, api_client, rates):
+def test_per_email_login_limit_counts_failures_only_so_right_passwords_are_never_refused(user, api, rates):
     rates(login_email="2/hour")
     for _ in range(6):
-        assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
-    assert login(api_client, "owner@acme.io").status_code == 401  # one failure: still allowed
-    assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
-    assert login(api_client, "owner@acme.io").status_code == 401  # second failure: the limit
-    assert_throttled(login(api_client, "owner@acme.io", PASSWORD))
+        assert api.login("owner@acme.io", PASSWORD).status_code == 200
+    assert api.login("owner@acme.io", WRONG).status_code == 401  # one failure: still allowed
+    assert api.login("owner@acme.io", PASSWORD).status_code == 200
+    assert api.login("owner@acme.io", WRONG).status_code == 401  # second failure: the limit
+    assert_throttled(api.login("owner@acme.io", PASSWORD))
 
 
-def test_per_client_login_limit_still_counts_every_attempt(user, api_client, rates):
+def test_per_client_login_limit_still_counts_every_attempt(user, api, rates):
     rates(login_ip="3/hour")
     for _ in range(3):
-        assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
-    assert_throttled(login(api_client, "owner@acme.io", PASSWORD))
+        assert api.login("owner@acme.io", PASSWORD).status_code == 200
+    assert_throttled(api.login("owner@acme.io", PASSWORD))
 
 
-def test_throttling_one_email_leaves_other_accounts_able_to_log_in(user, api_client, rates):
+def test_throttling_one_email_leaves_other_accounts_able_to_log_in(user, api, rates):
     rates(login_email="2/hour")
     for _ in range(3):
-        login(api_client, "victim@example.com")
+        api.login("victim@example.com", WRONG)
 
-    assert login(api_client, "owner@acme.io", PASSWORD).status_code == 200
+    assert api.login("owner@acme.io", PASSWORD).status_code == 200
 
 
 def test_register_is_throttled_per_client_ip(db, api_client, rates):
@@ -145,48 +145,48 @@ def test_password_change_is_throttled_per_user(auth_client, rates):
     assert_throttled(auth_client.post(PASSWORD_CHANGE, body, format="json"))
 
 
-def test_rotating_a_forged_x_forwarded_for_does_not_escape_the_ip_throttle(db, api_client, rates, settings):
+def test_rotating_a_forged_x_forwarded_for_does_not_escape_the_ip_throttle(db, api, rates, settings):
     settings.NUM_PROXIES = 0
     rates(login_ip="3/hour")
     for i in range(3):
-        login(api_client, f"a{i}@example.com", HTTP_X_FORWARDED_FOR=f"10.{i}.{i}.{i}")
+        api.login(f"a{i}@example.com", WRONG, HTTP_X_FORWARDED_FOR=f"10.{i}.{i}.{i}")
 
-    assert_throttled(login(api_client, "a9@example.com", HTTP_X_FORWARDED_FOR="192.0.2.200"))
+    assert_throttled(api.login("a9@example.com", WRONG, HTTP_X_FORWARDED_FOR="192.0.2.200"))
 
 
-def test_behind_one_proxy_only_the_hop_the_proxy_appended_counts(db, api_client, rates, settings):
+def test_behind_one_proxy_only_the_hop_the_proxy_appended_counts(db, api, rates, settings):
     settings.NUM_PROXIES = 1
     rates(login_ip="3/hour")
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for i in range(3):
         # The client writes anything it likes on the left; our proxy appends what it saw.
-        login(api_client, f"b{i}@example.com", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 203.0.113.9", **proxy)
+        api.login(f"b{i}@example.com", WRONG, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 203.0.113.9", **proxy)
 
-    assert_throttled(login(api_client, "b9@example.com", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", **proxy))
+    assert_throttled(api.login("b9@example.com", WRONG, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", **proxy))
     # Another client behind the same proxy has its own budget.
-    assert login(api_client, "b9@example.com", HTTP_X_FORWARDED_FOR="203.0.113.10", **proxy).status_code == 401
+    assert api.login("b9@example.com", WRONG, HTTP_X_FORWARDED_FOR="203.0.113.10", **proxy).status_code == 401
 
 
-def test_throttle_enabled_false_switches_every_throttle_off(auth_client, api_client, rates, settings):
+def test_throttle_enabled_false_switches_every_throttle_off(api, auth_client, api_client, rates, settings):
     rates(login_ip="1/hour", login_email="1/hour", register="1/hour", refresh="1/hour", password_change="1/hour")
     settings.THROTTLE_ENABLED = False
     change = {"old_password": "not-my-password", "new_password": "A-brand-new-Passphrase-9"}
 
     for i in range(4):
-        assert login(api_client, "same@example.com").status_code == 401
+        assert api.login("same@example.com", WRONG).status_code == 401
         assert api_client.post(REFRESH, {"refresh": "x"}, format="json").status_code == 401
         assert api_client.post(REGISTER, {"email": f"r{i}@example.com", "password": PASSWORD}, format="json").status_code == 201
         assert auth_client.post(PASSWORD_CHANGE, change, format="json").status_code == 400
 
 
-def test_redis_down_still_throttles_with_the_per_process_fallback_and_never_500s(db, api_client, rates, use_redis):
+def test_redis_down_still_throttles_with_the_per_process_fallback_and_never_500s(db, api, rates, use_redis):
     use_redis(f"redis://127.0.0.1:{services.free_port()}/0")  # nothing listens there
     rates(login_ip="3/hour")
 
-    statuses = [login(api_client, f"c{i}@example.com").status_code for i in range(3)]
+    statuses = [api.login(f"c{i}@example.com", WRONG).status_code for i in range(3)]
 
     assert statuses == [401, 401, 401]
-    assert_throttled(login(api_client, "c9@example.com"))
+    assert_throttled(api.login("c9@example.com", WRONG))
 
 
 def _wait_out_window_edge(period: int, margin: float = 15) -> None:

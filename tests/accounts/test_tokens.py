@@ -11,8 +11,8 @@ from django.conf import settings as django_settings
 
 from apps.accounts.services import get_tokens_for_user
 from apps.tenants.models import Tenant
-from tests.conftest import bearer
 from tests.factories import TenantFactory, UserFactory
+from tests.support import bearer
 
 ACCESS_CLAIMS = {
     "token_type", "exp", "iat", "jti", "user_id", "email", "email_verified", "tenant_id", "tenant_slug",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 
 import devprocs as services
@@ -12,11 +11,10 @@ from apps.accounts.models import User
 from apps.audit.models import EventType, SecurityEvent
 from apps.core import metrics
 from apps.mail.services import mail_pending_count
-from tests.conftest import bearer
 from tests.factories import PASSWORD
+from tests.support import bearer, claims
 
-REGISTER = "/api/auth/register/"
-LOGIN = "/api/auth/login/"
+DANA = "dana@example.com"
 VERIFY = "/api/auth/email/verify/"
 RESEND = "/api/auth/email/verify/resend/"
 ME = "/api/auth/me/"
@@ -40,21 +38,15 @@ def verify_tokens(server) -> list[tuple[str, str]]:
     return found
 
 
-def register(client, email="dana@example.com", **extra):
-    return client.post(REGISTER, {"email": email, "password": PASSWORD, **extra}, format="json")
 
 
-def login(client, email="dana@example.com", password=PASSWORD):
-    return client.post(LOGIN, {"email": email, "password": password}, format="json")
 
 
-def claims(access: str) -> dict:
-    return jwt.decode(access, options={"verify_signature": False})
 
 
 @pytest.fixture
-def registered(db, api_client, smtp, deliver):
-    body = register(api_client).json()
+def registered(db, api, smtp, deliver):
+    body = api.register(email=DANA).json()
     deliver()
     [(to, token)] = verify_tokens(smtp)
     assert to == "dana@example.com"
@@ -70,14 +62,14 @@ def test_registration_sends_a_verification_link_to_the_frontend_on_its_own_line(
     assert FRONTEND.replace("{token}", token) in services.message_text(message).splitlines()
 
 
-def test_verify_answers_the_user_now_verified_and_records_the_event(registered, api_client):
+def test_verify_answers_the_user_now_verified_and_records_the_event(api, registered, api_client):
     body, token = registered
     response = api_client.post(VERIFY, {"token": token}, format="json")
 
     assert response.status_code == 200
     assert response.json()["email_verified"] is True and response.json()["id"] == body["user"]["id"]
     assert SecurityEvent.objects.filter(user_id=body["user"]["id"], type=EventType.EMAIL_VERIFIED).count() == 1
-    again = login(api_client).json()
+    again = api.login(DANA).json()
     assert again["user"]["email_verified"] is True
     assert claims(again["access"])["email_verified"] is True
     assert bearer(again["access"]).get(ME).json()["email_verified"] is True
@@ -177,9 +169,9 @@ def test_existing_accounts_and_members_added_by_an_owner_start_unverified(auth_c
     assert added.status_code == 201 and added.json()["email_verified"] is False
 
 
-def test_optional_mode_lets_an_unverified_account_log_in(registered, api_client, settings):
+def test_optional_mode_lets_an_unverified_account_log_in(registered, api, settings):
     settings.EMAIL_VERIFICATION = "optional"
-    response = login(api_client)
+    response = api.login(DANA)
     assert response.status_code == 200 and response.json()["user"]["email_verified"] is False
 
 
@@ -189,8 +181,8 @@ def mandatory(settings):
     settings.EMAIL_VERIFICATION = "mandatory"
 
 
-def test_mandatory_register_answers_201_with_the_user_and_no_tokens(db, api_client, mandatory, smtp, deliver):
-    response = register(api_client)
+def test_mandatory_register_answers_201_with_the_user_and_no_tokens(db, api, mandatory, smtp, deliver):
+    response = api.register(email=DANA)
 
     assert response.status_code == 201
     assert set(response.json()) == {"user"}
@@ -199,57 +191,53 @@ def test_mandatory_register_answers_201_with_the_user_and_no_tokens(db, api_clie
     assert len(verify_tokens(smtp)) == 1
 
 
-def test_mandatory_login_of_unverified_account_is_403_only_with_the_right_password(
-    db, api_client, mandatory, smtp, deliver
-):
-    register(api_client)
+def test_mandatory_login_of_unverified_account_is_403_only_with_the_right_password(db, api, mandatory, smtp, deliver):
+    api.register(email=DANA)
     before = metrics.auth_logins_total.labels(outcome="email_not_verified")._value.get()
 
-    refused = login(api_client)
+    refused = api.login(DANA)
     assert refused.status_code == 403 and refused.json()["code"] == "email_not_verified"
-    for wrong in (login(api_client, password="Wrong-Password-1"), login(api_client, email="nobody@example.com")):
+    for wrong in (api.login(DANA, "Wrong-Password-1"), api.login("nobody@example.com")):
         assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
     assert metrics.auth_logins_total.labels(outcome="email_not_verified")._value.get() == before + 1
     failed = SecurityEvent.objects.filter(type=EventType.LOGIN_FAILED).count()
     assert failed == 2  # unverified + wrong password; the unknown email records nothing
 
 
-def test_mandatory_refused_login_resends_the_link_unless_one_went_out_in_the_last_60s(
-    db, api_client, mandatory, smtp, deliver, clock
-):
-    register(api_client)  # sends one
-    login(api_client)
-    login(api_client)
+def test_mandatory_refused_login_resends_the_link_unless_one_went_out_in_the_last_60s(api, db, api_client, mandatory, smtp, deliver, clock):
+    api.register(email=DANA)  # sends one
+    api.login(DANA)
+    api.login(DANA)
     assert mail_pending_count() == 1  # registration's only: within 60 s
 
     clock.advance(seconds=61)
-    assert login(api_client).json()["code"] == "email_not_verified"
-    login(api_client)
+    assert api.login(DANA).json()["code"] == "email_not_verified"
+    api.login(DANA)
     assert mail_pending_count() == 2
     deliver()
     tokens = verify_tokens(smtp)
     assert len(tokens) == 2
     assert api_client.post(VERIFY, {"token": tokens[-1][1]}, format="json").status_code == 200
-    response = login(api_client)
+    response = api.login(DANA)
     assert response.status_code == 200 and set(response.json()) >= {"user", "access", "refresh"}
 
 
-def test_mandatory_unverified_refusals_count_against_the_per_email_login_throttle(db, api_client, mandatory, settings):
-    register(api_client)
+def test_mandatory_unverified_refusals_count_against_the_per_email_login_throttle(db, api, mandatory, settings):
+    api.register(email=DANA)
     settings.THROTTLE_ENABLED = True
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
                                    "login_email": "2/hour", "login_ip": "1000/hour"},
     }
-    assert [login(api_client).status_code for _ in range(2)] == [403, 403]
-    assert login(api_client).status_code == 429
+    assert [api.login(DANA).status_code for _ in range(2)] == [403, 403]
+    assert api.login(DANA).status_code == 429
 
 
-def test_verified_user_logs_in_under_mandatory(user, api_client, mandatory):
+def test_verified_user_logs_in_under_mandatory(user, api, mandatory):
     user.email_verified = True
     user.save()
-    assert login(api_client, user.email).status_code == 200
+    assert api.login(user.email).status_code == 200
 
 
 def test_email_verification_setting_is_checked_at_start_up():

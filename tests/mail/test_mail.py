@@ -12,7 +12,7 @@ from django.db import transaction
 import devprocs as services
 from apps.mail import services as mail
 from apps.mail.models import MailStatus, OutboundMail
-from tests.conftest import point_smtp
+from tests.support.fixtures import point_smtp
 
 
 def queue(n: int = 1, to: str = "alice@example.org") -> None:

@@ -1,6 +1,6 @@
 """Shared test support: `Api` (the auth API by URL name), token and error helpers, and the
 process fixtures (`fixtures.py`, registered by tests/conftest.py). Tests import from here, never
 from each other or from conftest."""
-from tests.support.api import Api, assert_error, assert_rejected, bearer, claims, sid, url
+from tests.support.api import DROP, Api, access_claims, assert_error, assert_rejected, bearer, claims, sid, url
 
-__all__ = ["Api", "assert_error", "assert_rejected", "bearer", "claims", "sid", "url"]
+__all__ = ["DROP", "Api", "access_claims", "assert_error", "assert_rejected", "bearer", "claims", "sid", "url"]

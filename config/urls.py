@@ -1,8 +1,9 @@
 """Routes: the admin, each app's own routes (its urls.py, full paths), the schema and docs."""
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from apps.core.csp import with_policy
 from apps.core.views import not_found
 
 urlpatterns = [
@@ -12,8 +13,10 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
+    # The docs pages carry apps/core/csp.py's policy; Swagger UI's start-up script is served as a
+    # file (?script) instead of inline, so the policy needs no inline script.
+    path("api/docs/", with_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", with_policy(SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html")), name="redoc"),
     # Last: unknown paths under /api/, /health and /.well-known answer JSON 404, in DEBUG too.
     re_path(r"^(?:api|health|\.well-known)(?:/.*)?$", not_found),
 ]

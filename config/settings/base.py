@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from apps.core import csp as _csp
 from config import __version__
 from config.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 from config.logging import build_logging
@@ -312,7 +313,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Off: a token pasted into Authorize stays in page memory, never in localStorage.
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
+    # validatorUrl None: no badge image from validator.swagger.io (outside the docs' CSP, and a leak
+    # of the schema URL to a third party).
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     # Invitation and role-change bodies accept `owner` (answered 403), members POST does not.
@@ -432,6 +435,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / Path(env_str("STATIC_ROOT", default="staticfiles"))  # an absolute one wins
 # The reference browser client: /static/auth-client.js and /static/demo.html.
 STATICFILES_DIRS = [BASE_DIR / "frontend"]
+# Static HTML pages (frontend/demo.html) carry the docs' Content-Security-Policy; WhiteNoise
+# answers them before any later middleware could add it.
+WHITENOISE_ADD_HEADERS_FUNCTION = _csp.add_static_headers
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

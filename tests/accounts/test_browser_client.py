@@ -213,6 +213,64 @@ def test_a_wrong_password_shows_the_error_and_stays_logged_out(page, account):
     assert refresh_cookie(page) is None
 
 
+# --- Content-Security-Policy (apps/core/csp.py) -----------------------------------------------
+CSP_PAGES = {
+    "/static/demo.html": "body[data-state=logged-out]",
+    "/api/docs/": "#swagger-ui .opblock",       # Swagger UI rendered the schema's operations
+    "/api/redoc/": "redoc .api-content h2",     # ReDoc rendered the schema's sections
+}
+
+
+# ReDoc's sidebar always shows a vendor logo from its CDN (hard-coded in redoc.standalone.js)
+# and hides it when it fails to load: the policy refuses it, which is the point (the docs load
+# nothing from outside the app). Any other refusal fails the test.
+EXPECTED_REFUSALS = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
+
+
+def watch_for_problems(page) -> list[str]:
+    """CSP refusals (Chromium reports each on the console, and the page gets a
+    securitypolicyviolation event) and uncaught script errors. A failed request (the demo's
+    /me/ answering 401 while logged out) is not a problem."""
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        text = message.text
+        if ("Content Security Policy" in text or "CSP violation" in text) and not any(
+            url in text for url in EXPECTED_REFUSALS
+        ):
+            problems.append(f"console: {text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.add_init_script("""document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));""")
+    return problems
+
+
+@pytest.mark.parametrize("path", list(CSP_PAGES), ids=["demo", "swagger-ui", "redoc"])
+def test_the_demo_and_docs_pages_work_under_their_csp_with_no_violation(page, path, tmp_path):
+    """Issue 23: these pages sent no Content-Security-Policy. Now they do, and still work."""
+    problems = watch_for_problems(page)
+
+    response = page.goto(path)
+    page.wait_for_selector(CSP_PAGES[path])
+    page.wait_for_load_state("networkidle")  # late loads (fonts, workers) would be refused by now
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=False)
+
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert problems == []
+
+
+def test_the_demo_page_logs_in_under_its_csp_with_no_violation(page, account):
+    problems = watch_for_problems(page)
+
+    log_in(page, account)
+
+    assert page.text_content("#me-email") == account["email"]
+    assert problems == []
+
+
 # --- production settings, over HTTPS ----------------------------------------------------------
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A throwaway certificate for 127.0.0.1 (the browser context ignores that nobody signed it)."""

@@ -91,7 +91,9 @@ def test_swagger_ui_is_html_with_assets_from_our_own_static(api_client, db):
     assets = ASSET.findall(page)
     assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
     assert any(a.endswith("swagger-ui.css") for a in assets)
-    assert all(a.startswith("/static/") for a in assets), assets
+    # Every asset is ours: static files, and Swagger UI's start-up script from this view itself
+    # (?script: a file, not inline, for the page's Content-Security-Policy).
+    assert all(a.startswith("/static/") or a == "/api/docs/?script=" for a in assets), assets
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
@@ -123,7 +125,26 @@ def test_swagger_ui_does_not_persist_the_bearer_token(api_client, db):
 
 
 def test_swagger_ui_points_at_our_schema(api_client, db):
-    assert "/api/schema/" in api_client.get("/api/docs/").content.decode()
+    assert '"/api/schema/"' in swagger_init_script(api_client)
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/docs/?script=", "/api/redoc/", "/static/demo.html"])
+def test_docs_and_demo_pages_send_a_content_security_policy(api_client, db, path):
+    """Issue 23: they sent none. Scripts from this origin only, as files; fetches to this origin
+    only; no framing (tests/accounts/test_browser_client.py: the pages still work under it)."""
+    policy = api_client.get(path)["Content-Security-Policy"]
+
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+    assert "unsafe-eval" not in policy and "http" not in policy
+
+
+def test_the_swagger_ui_page_has_no_inline_script(api_client, db):
+    page = api_client.get("/api/docs/").content.decode()
+
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
 
 
 def test_redoc_is_html_without_a_cdn(api_client, db):

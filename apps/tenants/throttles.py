@@ -1,4 +1,5 @@
-"""Throttles of the team endpoints (rates in settings.REST_FRAMEWORK; 429 with Retry-After)."""
+"""Throttles of the team endpoints (rates in settings.REST_FRAMEWORK; 429 with Retry-After).
+Sending invitations: per inviter, per tenant, and tighter for an unverified inviter."""
 from __future__ import annotations
 
 from apps.accounts.throttles import ClientIpThrottle
@@ -21,3 +22,27 @@ class InvitationSendThrottle(WindowThrottle):
     def get_ident(self, request, view) -> str | None:
         user = getattr(request, "user", None)
         return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+class InvitationSendTenantThrottle(WindowThrottle):
+    """Per tenant: several admins (or accounts an owner adds) do not multiply the relay."""
+
+    scope = "invitation_send_tenant"
+
+    def get_ident(self, request, view) -> str | None:
+        user = getattr(request, "user", None)
+        tenant_id = getattr(user, "tenant_id", None) if user is not None and user.is_authenticated else None
+        return str(tenant_id) if tenant_id is not None else None
+
+
+class InvitationSendUnverifiedThrottle(WindowThrottle):
+    """Per inviter whose own address is not verified, tighter than `invitation_send`: a fresh
+    throwaway account must not get our mail server's full allowance."""
+
+    scope = "invitation_send_unverified"
+
+    def get_ident(self, request, view) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.email_verified:
+            return None
+        return str(user.pk)

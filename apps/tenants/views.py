@@ -136,7 +136,12 @@ class InvitationsView(APIView):
     permission_classes = ADMIN_ONLY
 
     def get_throttles(self):
-        return [throttles.InvitationSendThrottle()] if self.request.method == "POST" else []
+        if self.request.method != "POST":
+            return []
+        return [
+            throttles.InvitationSendThrottle(), throttles.InvitationSendTenantThrottle(),
+            throttles.InvitationSendUnverifiedThrottle(),
+        ]
 
     @extend_schema(tags=[TAG], responses={200: InvitationOutput(many=True), **errors(401, 403, 404)})
     def get(self, request):

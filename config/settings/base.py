@@ -298,6 +298,8 @@ REST_FRAMEWORK = {
         "email_verify_resend": env_str("THROTTLE_EMAIL_VERIFY_RESEND", default="5/15m"),
         "invitation_accept": env_str("THROTTLE_INVITATION_ACCEPT", default="20/min"),
         "invitation_send": env_str("THROTTLE_INVITATION_SEND", default="50/hour"),
+        "invitation_send_tenant": env_str("THROTTLE_INVITATION_SEND_TENANT", default="100/hour"),
+        "invitation_send_unverified": env_str("THROTTLE_INVITATION_SEND_UNVERIFIED", default="5/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -475,3 +475,25 @@ def test_account_in_a_tenant_presenting_anyone_elses_invitation_is_409(owner_cli
 
     assert_error(response, 409, "already_in_tenant")
     assert Invitation.objects.get().accepted_at is None
+
+
+@pytest.mark.parametrize("name", [
+    "Pay now at https://evil.example/login",
+    "evil.example",
+    "www．evil．example",  # fullwidth dots
+    "evil\u00ad.example",  # a soft hyphen hiding the dot
+    "mailto:boss@evil.example",
+])
+def test_a_url_in_the_tenant_name_reaches_the_invitation_mail_as_inert_text(inbox, user, tenant, name):
+    import devprocs
+
+    tenant.name = name
+    tenant.save(update_fields=["name"])
+
+    assert invite(client_for(user), "new.person@example.org").status_code == 201
+
+    [message] = inbox.messages()
+    text = message["Subject"] + "\n" + devprocs.message_text(message)
+    assert "evil[.]example" in text
+    assert "evil.example" not in text and "https://evil" not in text and "mailto:" not in text
+    assert len(inbox.tokens_for("new.person@example.org")) == 1  # our link is still there, intact

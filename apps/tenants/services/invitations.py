@@ -19,6 +19,10 @@ Guarantees, and why
 - At most one open invitation per address and tenant (a partial unique constraint, so even
   concurrent invites cannot make two); an expired one is closed when the address is invited
   again.
+- The tenant's name, which its owner chose, is rendered inert (`apps.mail.text.plain_name`:
+  no scheme, host-like tokens broken, one line), so an invitation cannot carry a link we did
+  not write; invitations are limited per inviter, per tenant, and tighter for an inviter whose
+  address is not verified (apps/tenants/throttles.py).
 - The email is queued with `apps.mail.services.mail_queue` inside the transaction: it is sent
   only if the invitation was committed, and never on the request's critical path.
 """
@@ -49,6 +53,7 @@ from apps.core.exceptions import (
 from apps.core.ids import parse_uuid
 from apps.core.links import link
 from apps.mail.services import mail_queue
+from apps.mail.text import plain_name
 from apps.tenants.models import Invitation, Tenant
 from apps.tenants.services.members import ensure_grantable
 
@@ -71,12 +76,8 @@ def accept_link(token: str) -> str:
     return link(settings.INVITE_ACCEPT_URL, token=token)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())  # a tenant name must not break the Subject header
-
-
 def _invitation_email(*, invitation: Invitation, token: str) -> tuple[str, str]:
-    tenant_name = _one_line(invitation.tenant.name)
+    tenant_name = plain_name(invitation.tenant.name)  # inert text: no link in our name (apps/mail/text.py)
     subject = f"You are invited to join {tenant_name}"
     body = (
         f"You have been invited to join {tenant_name} as {invitation.role}.\n"

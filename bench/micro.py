@@ -60,7 +60,7 @@ def hashing(runner: pyperf.Runner) -> None:
         runner.bench_func(f"hashing: {name} check", hasher.verify, PASSWORD, encoded)
 
 
-def signing(runner: pyperf.Runner) -> None:
+def signing(runner: pyperf.Runner, keydir: str) -> None:
     from django.test.utils import override_settings
 
     from apps.accounts import keys, tokens
@@ -74,7 +74,14 @@ def signing(runner: pyperf.Runner) -> None:
 
     now = datetime.now(tz=UTC)
     for alg in ALGORITHMS:
-        private = "" if alg == "HS256" else keys.private_pem(keys.generate_private_key(alg))
+        private = ""
+        if alg != "HS256":  # made once, beside the scratch database: a worker process runs only one benchmark
+            pem = os.path.join(keydir, f"{alg}.pem")
+            if not os.path.exists(pem):
+                with open(pem, "w") as f:
+                    f.write(keys.private_pem(keys.generate_private_key(alg)))
+            with open(pem) as f:
+                private = f.read()
         with override_settings(JWT_ALGORITHM=alg, JWT_PRIVATE_KEY=private):
             keys.keyring()  # keys parsed outside the timed loops
             raw = tokens.mint_access(user=User, session_id=uuid.uuid4(), now=now)
@@ -138,7 +145,7 @@ def main() -> None:
         if "hashing" in groups:
             hashing(runner)
         if "signing" in groups:
-            signing(runner)
+            signing(runner, os.path.dirname(args.db))
         if "refresh" in groups:
             refresh(runner, worker=bool(args.worker))
     finally:

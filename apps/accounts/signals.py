@@ -6,9 +6,16 @@ Deletion needs nothing here: sessions cascade with the user, so its tokens find 
 from __future__ import annotations
 
 from django.db.models.signals import post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from apps.accounts.models import User
+
+# Sent (inside the transaction) when an account whose address was never verified proves its
+# mailbox: a completed password reset or its first email verification. Arguments: `user`,
+# `ip`, `user_agent`. Until then, whoever held the account proved nothing, so what it set up
+# that grants others access is ended by the receivers (apps/tenants/signals.py: members and
+# invitations; accounts never imports tenants, so tenants subscribes here).
+mailbox_proven = Signal()
 
 
 def _was_active(model, instance) -> bool:

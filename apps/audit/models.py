@@ -21,6 +21,7 @@ class EventType(models.TextChoices):
     INVITATION_ACCEPTED = "invitation_accepted"
     MEMBER_ROLE_CHANGED = "member_role_changed"
     MEMBER_REMOVED = "member_removed"
+    INVITATION_REVOKED = "invitation_revoked"
 
 
 class SecurityEvent(models.Model):

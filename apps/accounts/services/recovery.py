@@ -23,7 +23,9 @@ Guarantees, and why they hold
    it (`sessions_revoke_for_user`), in the same transaction as the new password, on the
    locked user row; the token is checked again on that row, so two concurrent confirms with
    one link change the password once.
-5. Completing a reset proves the mailbox is the user's: `email_verified` becomes true.
+5. Completing a reset proves the mailbox is the user's: `email_verified` becomes true, and
+   for an address never verified before, `mailbox_proven` is sent (pre-account hijack: what
+   the unproven holder set up is ended, apps/tenants/services/takeover.py).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from apps.accounts.models import User
 from apps.accounts.passwords import password_validate
 from apps.accounts.services import sessions
 from apps.accounts.services.verification import uid_encode, user_for_uid
+from apps.accounts.signals import mailbox_proven
 from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core.exceptions import InvalidOneTimeToken
@@ -136,5 +139,6 @@ def password_reset_confirm(
     event_record(type=EventType.PASSWORD_RESET_COMPLETED, user=locked, ip=ip, user_agent=user_agent)
     if newly_verified:
         event_record(type=EventType.EMAIL_VERIFIED, user=locked, ip=ip, user_agent=user_agent)
+        mailbox_proven.send(sender=User, user=locked, ip=ip, user_agent=user_agent)
     logger.info("Password reset completed for user %s (%d session(s) revoked)", locked.id, revoked)
     return locked

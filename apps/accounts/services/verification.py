@@ -29,6 +29,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from apps.accounts import emails
 from apps.accounts.models import User
+from apps.accounts.signals import mailbox_proven
 from apps.audit.models import EventType
 from apps.audit.services import event_record
 from apps.core import clock
@@ -134,5 +135,6 @@ def email_verify(*, token: str, ip: str | None, user_agent: str | None) -> User:
     user.email_verified = True
     user.save(update_fields=["email_verified"])
     event_record(type=EventType.EMAIL_VERIFIED, user=user, ip=ip, user_agent=user_agent)
+    mailbox_proven.send(sender=User, user=user, ip=ip, user_agent=user_agent)  # first verification
     logger.info("Email verified for user %s", user.id)
     return user

@@ -12,8 +12,10 @@ warm-ups and reports mean +- std dev (and, with -o, every value for `compare_to`
   hashing  one password check (hasher.verify, what a login waits for): ours
            (OwaspArgon2PasswordHasher, argon2id m=19 MiB t=2 p=1), Django's default Argon2
            (m=100 MiB p=8) and PBKDF2 (1,000,000 iterations)
-  signing  per algorithm (HS256, EdDSA, ES256, RS256): minting an access token and our full
-           decode path (TenantAccessToken: kid lookup, signature, exp/iss/aud)
+  signing  per algorithm (HS256, EdDSA, ES256, RS256): minting an access token, and our full
+           decode path (TenantAccessToken: kid lookup, signature, exp/iss/aud) twice: a token
+           seen before (keys' verified-token cache answers) and one never seen (the cache is
+           emptied before each check, so the signature is verified)
   refresh  one POST /api/auth/refresh/ through Django's test client (every middleware, the
            view, the rotation; test settings, a scratch SQLite file, Redis off), chained:
            every request spends the token the previous one returned. The SQL statements of one
@@ -86,7 +88,17 @@ def signing(runner: pyperf.Runner, keydir: str) -> None:
             keys.keyring()  # keys parsed outside the timed loops
             raw = tokens.mint_access(user=User, session_id=uuid.uuid4(), now=now)
             runner.bench_func(f"signing: {alg} sign", lambda: tokens.mint_access(user=User, session_id=uuid.uuid4(), now=now))
-            runner.bench_func(f"signing: {alg} verify", tokens.TenantAccessToken, raw)
+            runner.bench_func(f"signing: {alg} verify, cached", tokens.TenantAccessToken, raw)
+
+            def first_sight(loops: int, raw: str = raw) -> float:
+                clear = keys._verified_access.cache_clear  # what a token never seen by this process costs
+                started = pyperf.perf_counter()
+                for _ in range(loops):
+                    clear()
+                    tokens.TenantAccessToken(raw)
+                return pyperf.perf_counter() - started
+
+            runner.bench_time_func(f"signing: {alg} verify, first sight", first_sight)
 
 
 def refresh(runner: pyperf.Runner, *, worker: bool) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.accounts.managers import canonical_email, email_problem
 from apps.accounts.models import RefreshSession, Role, User
 
 PASSWORD_MAX = 128  # bounds hashing work per request
@@ -76,8 +77,22 @@ class TokenField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class CanonicalEmailField(serializers.EmailField):
+    """An email address in its canonical form (`managers.canonical_email`); an invisible
+    character or an exotic local part is 400 `invalid` (`managers.email_problem`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and (problem := email_problem(data)) is not None:
+            raise serializers.ValidationError(problem, code="invalid")
+        return canonical_email(super().to_internal_value(canonical_email(data) if isinstance(data, str) else data))
+
+
 class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = CanonicalEmailField()
     password = PasswordField()
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -116,7 +131,7 @@ class PasswordChangeInput(serializers.Serializer):
 
 
 class PasswordResetInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = CanonicalEmailField()
 
 
 class PasswordResetConfirmInput(serializers.Serializer):

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.accounts.serializers import TenantOutput  # noqa: F401  (the one tenant shape)
+from apps.accounts.serializers import (
+    CanonicalEmailField,
+    TenantOutput,  # noqa: F401  (the one tenant shape)
+)
 from apps.tenants.modules import MAX_MODULES, clean_modules
 
 
@@ -34,7 +37,7 @@ ROLE_CHOICES = ["owner", "admin", "member"]  # `owner` passes here so the servic
 
 
 class InvitationCreateInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = CanonicalEmailField()
     role = serializers.ChoiceField(
         choices=ROLE_CHOICES, default="member",
         help_text="`admin` or `member` (default). `owner` is refused with 403 permission_denied.",

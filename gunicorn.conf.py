@@ -72,8 +72,13 @@ def post_worker_init(worker):
 # prometheus-client picks its storage when the app is imported, so the directory must be in
 # the environment before any worker loads the app: set here, in the master, and inherited.
 # Each gunicorn master gets a directory of its own unless the operator names one.
+# A marker file says the directory is the master's own, so on_exit removes it (a HUP re-reads
+# this file with the variable already set, so a module flag would be forgotten).
+_OWN_DIR_MARKER = ".created-by-gunicorn-master"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authsvc-prometheus-")
+    with open(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], _OWN_DIR_MARKER), "w") as marker:
+        marker.write(str(os.getpid()))
 
 
 def on_starting(server):
@@ -81,16 +86,37 @@ def on_starting(server):
     which would otherwise be added to this run's."""
     path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(path, exist_ok=True)
-    # Only prometheus-client's own files: an operator may name a directory that holds others.
-    for stale in glob.glob(os.path.join(path, "*.db")):
-        os.remove(stale)
+    # Only prometheus-client's files and the archive's: an operator may name a directory that
+    # holds others.
+    for pattern in ("*.db", "*.db.folding", ".fold-journal.json*"):
+        for stale in glob.glob(os.path.join(path, pattern)):
+            os.remove(stale)
 
 
 def child_exit(server, worker):
-    """A dead worker's counters stay in the sums; its live gauges (redis_circuit_open) go."""
-    from prometheus_client import multiprocess
+    """A dead worker's counters and histograms stay in the sums, folded into one archive so the
+    directory does not grow with recycles; its live gauges (redis_circuit_open) go
+    (apps/core/metrics_archive.py)."""
+    from apps.core.metrics_archive import fold_dead
 
-    multiprocess.mark_process_dead(worker.pid)
+    try:
+        fold_dead(os.environ["PROMETHEUS_MULTIPROC_DIR"], [worker.pid])
+    except Exception:  # its files stay and still count; the next exit tries again
+        server.log.exception("Could not fold the metrics of worker %s", worker.pid)
+
+
+def on_exit(server):
+    """The directory this master created for itself goes with it; a named one stays."""
+    import shutil
+
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    try:
+        with open(os.path.join(path, _OWN_DIR_MARKER)) as marker:
+            own = marker.read() == str(os.getpid())
+    except OSError:
+        own = False
+    if own:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # --- LOG_FORMAT=json: gunicorn's own lines (boot, worker exits, signals) as JSON too -------------

@@ -6,6 +6,8 @@ Guarantees, and why
   gunicorn.conf.py) and a scrape reads them all through `MultiProcessCollector`: whichever
   worker answers, the figures are the sum (counters, histograms) or the live maximum
   (`redis_circuit_open`) over every worker. A per-worker registry would show one worker.
+  Workers that exited count too: their figures are folded into an archive file
+  (apps/core/metrics_archive.py), read under a lock so none is counted twice or missed.
 - Without that directory (runserver, tests) the figures are this process's.
 - `METRICS_TOKEN` unset: 404, as if the endpoint did not exist. Set: only
   `Authorization: Bearer <METRICS_TOKEN>` gets in (401 otherwise), compared in constant time.
@@ -30,7 +32,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from apps.core import metrics
+from apps.core import metrics, metrics_archive
 from apps.core.cache import gateway
 
 logger = logging.getLogger(__name__)
@@ -60,10 +62,20 @@ def _refresh_scrape_time_gauges() -> None:
             logger.exception("Could not read %s for /metrics", name)
 
 
+class _Collector(MultiProcessCollector):
+    """prometheus-client's collector, reading the files under the archive's shared lock, so a
+    scrape never sees a dead worker's figures both in its file and in the archive (or in
+    neither) while gunicorn's master folds them (apps/core/metrics_archive.py)."""
+
+    def collect(self):
+        with metrics_archive.scrape_files(self._path) as files:
+            return list(self.merge(files, accumulate=True))
+
+
 def _exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        _Collector(registry)
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 

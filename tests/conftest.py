@@ -13,7 +13,15 @@ from apps.core.cache import gateway
 from config.settings.base import build_caches
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 from tests.support import Api, bearer  # noqa: F401  (bearer: old import path, for tests not yet moved)
-from tests.support.fixtures import deliver, point_smtp, redis_server, shared_redis_url, smtp  # noqa: F401
+from tests.support.fixtures import (  # noqa: F401  (fixtures)
+    deliver,
+    mid_window,
+    point_smtp,
+    rates,
+    redis_server,
+    shared_redis_url,
+    smtp,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 import devprocs as services
 from apps.audit.models import EventType, SecurityEvent
 from tests.factories import PASSWORD, UserFactory
-from tests.support import bearer
+from tests.support import assert_throttled, bearer
 
 RESET = "/api/auth/password/reset/"
 CONFIRM = "/api/auth/password/reset/confirm/"
@@ -292,9 +292,6 @@ def rates(settings):
     return set_rates
 
 
-def assert_throttled(response) -> None:
-    assert response.status_code == 429, response.content
-    assert response.json()["code"] == "throttled" and response["Retry-After"].isdigit()
 
 
 def test_reset_is_throttled_per_email_whatever_address_asks(db, api_client, rates, settings):

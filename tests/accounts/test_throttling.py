@@ -7,16 +7,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 import requests
-import time_machine
 from django.urls import resolve
 
 import devprocs as services
 from tests.factories import PASSWORD
-from tests.support import url
+from tests.support import assert_throttled, url
 
 LOGIN = url("auth-login")
 WRONG = "wrong-password-1"
@@ -26,42 +24,13 @@ VERIFY = "/api/auth/verify/"
 PASSWORD_CHANGE = "/api/auth/password/change/"
 HIGH = "1000/hour"
 
-
-@pytest.fixture(autouse=True)
-def mid_window(request):
-    """Fixed windows: put the clock in the middle of the hour, so no window ends mid-test.
-    (Not for live servers, which run on the real clock; see _wait_out_window_edge.)"""
-    if request.node.get_closest_marker("live"):
-        yield
-        return
-    now = datetime.now(tz=UTC)
-    with time_machine.travel(now.replace(minute=30, second=0, microsecond=0), tick=True):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_window")
 
 
-@pytest.fixture
-def rates(settings):
-    """rates(login_ip="3/hour", ...): throttles on, with these rates and every other one high."""
-
-    def set_rates(**overrides: str) -> None:
-        settings.THROTTLE_ENABLED = True
-        current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**{scope: HIGH for scope in current}, **overrides},
-        }
-
-    return set_rates
 
 
-def assert_throttled(response) -> None:
-    assert response.status_code == 429, (response.status_code, response.content[:300])
-    body = response.json()
-    assert body["code"] == "throttled"
-    assert isinstance(body["detail"], str) and body["detail"]
-    retry_after = response["Retry-After"]
-    assert retry_after.isdigit(), retry_after
-    assert 1 <= int(retry_after) <= 3600
+
+
 
 
 

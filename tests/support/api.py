@@ -26,6 +26,13 @@ def bearer(access: str) -> APIClient:
     return client
 
 
+def client_for(user) -> APIClient:
+    """A client authenticated as `user` through a new session (no HTTP login)."""
+    from apps.accounts.services import get_tokens_for_user
+
+    return bearer(get_tokens_for_user(user)["access"])
+
+
 def claims(token: str) -> dict:
     """The claims of an access or refresh token, unverified (the test reads what was issued)."""
     return jwt.decode(token, options={"verify_signature": False})
@@ -66,6 +73,14 @@ def assert_error(response, status: int, code: str) -> dict:
 def assert_rejected(response) -> dict:
     """401 `token_not_valid`: how every dead, spent or forged token is refused."""
     return assert_error(response, 401, "token_not_valid")
+
+
+def assert_throttled(response) -> None:
+    """429 `throttled` with a Retry-After of 1 s to an hour."""
+    assert_error(response, 429, "throttled")
+    retry_after = response["Retry-After"]
+    assert retry_after.isdigit(), retry_after
+    assert 1 <= int(retry_after) <= 3600
 
 
 class Api:

@@ -2,7 +2,10 @@
 the shared Redis's URL, a real SMTP server. Registered by tests/conftest.py."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 import devprocs
 
@@ -47,3 +50,31 @@ def deliver():
         return mail.mail_deliver_due()
 
     return run
+
+
+@pytest.fixture
+def rates(settings):
+    """rates(login_ip="3/hour", ...): throttles on, with these rates and every other one high."""
+
+    def set_rates(**overrides: str) -> None:
+        settings.THROTTLE_ENABLED = True
+        current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**{scope: "1000/hour" for scope in current}, **overrides},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
+def mid_window(request):
+    """Fixed windows: put the clock in the middle of the hour, so no window ends mid-test.
+    (Not for live servers, which run on the real clock.) Throttle test modules use it with
+    `pytestmark = pytest.mark.usefixtures("mid_window")`."""
+    if request.node.get_closest_marker("live"):
+        yield
+        return
+    now = datetime.now(tz=UTC)
+    with time_machine.travel(now.replace(minute=30, second=0, microsecond=0), tick=True):
+        yield

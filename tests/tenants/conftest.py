@@ -5,16 +5,12 @@ import pytest
 
 import devprocs as services
 from apps.accounts.models import Role
-from apps.accounts.services import get_tokens_for_user
 from apps.mail import services as mail
-from tests.conftest import bearer
 from tests.factories import UserFactory
 
 ACCEPT_URL = "https://app.example.test/join?token={token}"
 
 
-def client_for(user):
-    return bearer(get_tokens_for_user(user)["access"])
 
 
 @pytest.fixture

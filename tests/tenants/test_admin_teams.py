@@ -10,8 +10,8 @@ from django.utils import timezone
 from apps.accounts.models import RefreshSession, Role, User
 from apps.accounts.services import get_tokens_for_user
 from apps.tenants.models import Invitation, Tenant
-from tests.conftest import bearer
 from tests.factories import TenantFactory, UserFactory
+from tests.support import bearer
 
 
 @pytest.fixture

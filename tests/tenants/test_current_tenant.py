@@ -7,16 +7,13 @@ from django.conf import settings as django_settings
 from django.db.models import JSONField, Value
 
 from apps.accounts.models import Role
-from apps.accounts.services import get_tokens_for_user
 from apps.tenants.models import Tenant
-from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
+from tests.support import bearer, client_for
 
 URL = "/api/tenants/current/"
 
 
-def client_for(user):
-    return bearer(get_tokens_for_user(user)["access"])
 
 
 def test_get_current_returns_the_callers_tenant(auth_client, tenant):

@@ -12,9 +12,8 @@ import pytest
 from apps.accounts.models import Role, User
 from apps.audit.models import SecurityEvent
 from apps.tenants.models import Invitation, Tenant
-from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
-from tests.tenants.conftest import client_for
+from tests.support import assert_error, bearer, client_for
 
 INVITATIONS = "/api/tenants/current/invitations/"
 ACCEPT = "/api/tenants/invitations/accept/"
@@ -31,12 +30,6 @@ def accept(client, token: str, **fields):
     return client.post(ACCEPT, {"token": token, **fields}, format="json")
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import pytest
 from apps.accounts.models import RefreshSession, Role, User
 from apps.accounts.services import get_tokens_for_user
 from apps.audit.models import SecurityEvent
-from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
-from tests.tenants.conftest import client_for
+from tests.support import bearer, client_for
 
 
 def url(user_id) -> str:

@@ -4,16 +4,13 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import Role, User
-from apps.accounts.services import get_tokens_for_user
-from tests.conftest import bearer
 from tests.factories import PASSWORD, TenantFactory, UserFactory
+from tests.support import client_for
 
 URL = "/api/tenants/current/members/"
 USER_KEYS = {"id", "email", "first_name", "last_name", "role", "tenant", "email_verified"}
 
 
-def client_for(user):
-    return bearer(get_tokens_for_user(user)["access"])
 
 
 @pytest.fixture
@@ -25,16 +22,6 @@ def other_tenant_users(db):
         UserFactory(email="admin@globex.io", tenant=other, role=Role.ADMIN),
         UserFactory(email="staff@globex.io", tenant=other, role=Role.MEMBER),
     ]
-
-
-@pytest.fixture
-def admin(tenant):
-    return UserFactory(email="admin@acme.io", tenant=tenant, role=Role.ADMIN)
-
-
-@pytest.fixture
-def member(tenant):
-    return UserFactory(email="member@acme.io", tenant=tenant, role=Role.MEMBER)
 
 
 @pytest.mark.parametrize("caller", ["user", "admin"])

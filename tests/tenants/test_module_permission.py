@@ -5,10 +5,9 @@ import pytest
 from django.db.models import JSONField, Value
 from django.test import override_settings
 
-from apps.accounts.services import get_tokens_for_user
 from apps.tenants.models import Tenant
-from tests.conftest import bearer
 from tests.factories import TenantFactory, UserFactory
+from tests.support import client_for
 
 URL = "/api/crm/"
 
@@ -21,8 +20,6 @@ def module_urls():
         yield
 
 
-def client_for(user):
-    return bearer(get_tokens_for_user(user)["access"])
 
 
 def assert_module_disabled(response) -> None:

@@ -1,14 +1,17 @@
 """Throttles of the team endpoints: accept per client, invitations per inviter (429 throttled)."""
 from __future__ import annotations
 
-from tests.accounts.test_throttling import assert_throttled, mid_window, rates  # noqa: F401 (fixtures)
-from tests.tenants.conftest import client_for
+import pytest
+
+from tests.support import assert_throttled, client_for
 
 INVITATIONS = "/api/tenants/current/invitations/"
 ACCEPT = "/api/tenants/invitations/accept/"
 
+pytestmark = pytest.mark.usefixtures("mid_window")
 
-def test_invitations_are_limited_per_inviter_not_per_tenant(rates, inbox, user, admin):  # noqa: F811
+
+def test_invitations_are_limited_per_inviter_not_per_tenant(rates, inbox, user, admin):
     rates(invitation_send="2/hour")
     owner = client_for(user)
 
@@ -21,7 +24,7 @@ def test_invitations_are_limited_per_inviter_not_per_tenant(rates, inbox, user, 
     assert len(inbox.messages()) == 3
 
 
-def test_accept_is_limited_per_client(rates, api_client, db):  # noqa: F811
+def test_accept_is_limited_per_client(rates, api_client, db):
     rates(invitation_accept="3/hour")
 
     for _ in range(3):

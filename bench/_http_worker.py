@@ -59,10 +59,10 @@ def stock_user(email: str, password: str):
 def prepare(args) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
     if OURS:
-        from apps.accounts.services import session_create
+        from apps.accounts.services import session_open
 
         user = ours_user(args.email, args.password)
-        tokens = [session_create(user=user, ip="127.0.0.1", user_agent=USER_AGENT).refresh for _ in range(args.tokens)]
+        tokens = [session_open(user=user, ip="127.0.0.1", user_agent=USER_AGENT).refresh for _ in range(args.tokens)]
     else:
         from rest_framework_simplejwt.tokens import RefreshToken
 

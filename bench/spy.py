@@ -62,7 +62,7 @@ PROBES = [
     ("      response render", "Response.rendered_content ("),
     ("      password hash (argon2)", "(argon2/"),
     ("      security event", "event_record ("),
-    ("      session create", "session_create ("),
+    ("      session create", "session_open ("),
     ("    SQL (Django cursor)", "(django/db/backends/"),
     ("    redis-py", "(redis/"),
     ("    signals (request_started/finished)", "Signal.send ("),

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from apps.accounts.services import get_tokens_for_user
+from apps.accounts.services import session_open
 from apps.core import health, throttling
 from apps.core.cache import gateway
 from config.settings.base import build_caches
@@ -104,7 +104,7 @@ def login(api):
 
 @pytest.fixture
 def tokens(user):
-    return get_tokens_for_user(user, ip="127.0.0.1", user_agent="pytest")
+    return session_open(user=user, ip="127.0.0.1", user_agent="pytest").body()
 
 
 @pytest.fixture

@@ -56,11 +56,11 @@ class LoginView(PublicView):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user, tokens = services.user_login(**data.validated_data, **request_device(request))
+            user, pair = services.user_login(**data.validated_data, **request_device(request))
         except services.LOGIN_FAILURES:
             throttles.LoginEmailThrottle().record_failure(request, self)  # failures only
             raise
-        return transport.pair_response(request, {"user": s.user_output(user), **tokens})
+        return transport.pair_response(request, {"user": s.user_output(user), **pair.body()})
 
 
 class RefreshView(PublicView):
@@ -78,7 +78,7 @@ class RefreshView(PublicView):
     def post(self, request):
         refresh = transport.presented_refresh(request)
         pair = services.session_rotate(refresh=refresh, **request_device(request))
-        return transport.pair_response(request, {"access": pair.access, "refresh": pair.refresh})
+        return transport.pair_response(request, pair.body())
 
 
 class VerifyView(PublicView):
@@ -147,10 +147,10 @@ class PasswordChangeView(APIView):
     def post(self, request):
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.user_change_password(
+        pair = services.user_change_password(
             user=request.user, session_id=_session_id(request), **data.validated_data, **request_device(request)
         )
-        return transport.pair_response(request, tokens)
+        return transport.pair_response(request, pair.body())
 
 
 class PasswordResetView(PublicView):

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from apps.accounts import throttles as accounts_throttles
 from apps.accounts import transport
 from apps.accounts.serializers import AuthOutput, MemberCreateInput, RegisterInput, UserOutput, user_output
-from apps.accounts.services import get_tokens_for_user
+from apps.accounts.services import session_open
 from apps.accounts.views import CSRF_403, PAIR_PARAMETERS, PublicView
 from apps.audit import selectors as audit_selectors
 from apps.audit.pagination import EventCursorPagination
@@ -54,8 +54,8 @@ class RegisterView(PublicView):
         user = services.user_register(**data.validated_data)
         if settings.EMAIL_VERIFICATION == "mandatory":
             return Response({"user": user_output(user)}, status=status.HTTP_201_CREATED)
-        tokens = get_tokens_for_user(user, **request_device(request))
-        return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)
+        pair = session_open(user=user, **request_device(request))
+        return transport.pair_response(request, {"user": user_output(user), **pair.body()}, status=status.HTTP_201_CREATED)
 
 
 class CurrentTenantView(APIView):
@@ -206,8 +206,8 @@ class InvitationAcceptView(APIView):
             user = services.invitation_accept_existing_account(token=fields["token"], user=request.user, **request_device(request))
             return Response(UserOutput(user).data)
         user = services.invitation_accept_new_account(**fields, **request_device(request))
-        tokens = get_tokens_for_user(user, **request_device(request))
-        return transport.pair_response(request, {"user": user_output(user), **tokens}, status=status.HTTP_201_CREATED)
+        pair = session_open(user=user, **request_device(request))
+        return transport.pair_response(request, {"user": user_output(user), **pair.body()}, status=status.HTTP_201_CREATED)
 
 
 class TenantEventListView(ListAPIView):

@@ -152,7 +152,7 @@ def test_token_generation_logs_start_and_success_with_user_id(user, caplog):
     with caplog.at_level(logging.INFO, logger="apps.accounts"):
         get_tokens_for_user(user)
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "apps.accounts.services.users"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "apps.accounts.services.sessions"]
     assert any("Generating tokens" in m and str(user.id) in m for m in messages), messages
     assert any("Tokens generated" in m and str(user.id) in m for m in messages), messages
     info_log = (Path(django_settings.LOG_DIR) / "info.log").read_text(encoding="utf-8")

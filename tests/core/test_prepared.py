@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import RefreshSession, User
-from apps.accounts.services import session_create
+from apps.accounts.services import session_open
 from apps.core.prepared import PreparedPkLookup
 from tests.factories import TenantFactory, UserFactory
 
@@ -53,7 +53,7 @@ def test_missing_key_is_none_and_the_query_has_no_order_by(db):
 
 def test_locked_session_lookup_equals_the_orm_inside_a_transaction(db):
     user = UserFactory()
-    pair = session_create(user=user, ip="127.0.0.1", user_agent="ua")
+    pair = session_open(user=user, ip="127.0.0.1", user_agent="ua")
     with transaction.atomic():
         with CaptureQueriesContext(connection) as queries:
             got = locked_sessions.get(pair.session_id)
@@ -76,7 +76,7 @@ def test_prepared_update_writes_what_save_with_update_fields_writes(db):
     # No receivers: PreparedUpdate sends no save signals.
     assert not pre_save.has_listeners(RefreshSession) and not post_save.has_listeners(RefreshSession)
     user = UserFactory()
-    twins = [session_create(user=user, ip="127.0.0.1", user_agent="ua").session_id for _ in range(2)]
+    twins = [session_open(user=user, ip="127.0.0.1", user_agent="ua").session_id for _ in range(2)]
     now = clock.now()
     values = {
         "previous_jti": "a" * 32, "rotated_at": now, "current_jti": "b" * 32,

@@ -3,8 +3,9 @@ from apps.accounts.services.recovery import password_reset_confirm, password_res
 from apps.accounts.services.sessions import (  # noqa: F401
     RevokeReason,
     TokenPair,
+    get_tokens_for_user,
     refresh_is_usable,
-    session_create,
+    session_open,
     session_revoke,
     session_revoke_by_id,
     session_revoke_by_refresh,
@@ -15,8 +16,6 @@ from apps.accounts.services.sessions import (  # noqa: F401
 )
 from apps.accounts.services.users import (  # noqa: F401
     LOGIN_FAILURES,
-    get_tokens_for_user,
-    session_open,
     user_authenticate,
     user_change_password,
     user_create,

@@ -78,6 +78,10 @@ class TokenPair:
     refresh: str
     session_id: uuid.UUID
 
+    def body(self) -> dict[str, str]:
+        """{"access", "refresh"}: what a response that issues a pair carries (transport.py)."""
+        return {"access": self.access, "refresh": self.refresh}
+
 
 class RefreshVerdict(enum.Enum):
     """What a refresh token is to its session now (`refresh_verdict`)."""
@@ -151,9 +155,41 @@ def _clip_user_agent(user_agent: str | None) -> str:
     return (user_agent or "")[:USER_AGENT_MAX]
 
 
-# --- create ---------------------------------------------------------------------------------
-def session_create(*, user: User, ip: str | None, user_agent: str | None) -> TokenPair:
-    """A new session (login, registration): its first refresh token and an access token."""
+# --- open -----------------------------------------------------------------------------------
+def session_open(*, user: User, ip: str | None = None, user_agent: str | None = None) -> TokenPair:
+    """The one way a session starts (login, registration, invitation acceptance, a password
+    change whose session is gone): a new session row, and its first pair, with tenant-aware
+    claims, and the session's id.
+
+    Safe for a user without a tenant, a tenant whose enabled_modules is None, and a
+    deactivated tenant (the claims are built from whatever is there; login is where an account
+    that may not authenticate is refused). Never logs a token.
+    """
+    logger.info("Generating tokens for user %s", user.id)
+    try:
+        tenant = user.tenant if user.tenant_id else None
+        logger.debug(
+            "Token tenant for user %s: tenant=%s slug=%s modules=%s active=%s",
+            user.id,
+            getattr(tenant, "id", None),
+            getattr(tenant, "slug", None),
+            getattr(tenant, "enabled_modules", None),
+            getattr(tenant, "is_active", None),
+        )
+        pair = _session_insert(user=user, ip=ip, user_agent=user_agent)
+    except Exception:
+        logger.exception("Token generation failed for user %s", user.id)
+        raise
+    logger.info("Tokens generated for user %s (session %s)", user.id, pair.session_id)
+    return pair
+
+
+def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
+    """Deprecated, kept for the tests that still call it: `session_open(...).body()`."""
+    return session_open(user=user, ip=ip, user_agent=user_agent).body()
+
+
+def _session_insert(*, user: User, ip: str | None, user_agent: str | None) -> TokenPair:
     now = clock.now()
     session = RefreshSession(
         user=user,
@@ -405,7 +441,7 @@ def session_rotate_for_password_change(*, user: User, session_id: Any, ip: str |
     now = clock.now()
     session = session_store.locked_live_of_user(parse_uuid(session_id), user=user, now=now)
     if session is None:
-        return session_create(user=user, ip=ip, user_agent=user_agent)
+        return session_open(user=user, ip=ip, user_agent=user_agent)
     _advance(session, now=now, keep_grace=False)
     session.ip, session.user_agent = ip, _clip_user_agent(user_agent)
     session_store.save_rotation(session)

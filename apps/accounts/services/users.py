@@ -1,4 +1,4 @@
-"""Users: create, authenticate, change password, issue the tokens of a login."""
+"""Users: create, authenticate, log in, change password."""
 from __future__ import annotations
 
 import logging
@@ -103,39 +103,9 @@ def user_authenticate(
     return user
 
 
-def session_open(*, user: User, ip: str | None = None, user_agent: str | None = None) -> sessions.TokenPair:
-    """Open a session for the user: a pair with tenant-aware claims and the session's id.
-
-    Safe for a user without a tenant, a tenant whose enabled_modules is None, and a
-    deactivated tenant (the claims are built from whatever is there; login is where a
-    deactivated tenant is refused). Never logs a token.
-    """
-    logger.info("Generating tokens for user %s", user.id)
-    try:
-        tenant = user.tenant if user.tenant_id else None
-        logger.debug(
-            "Token tenant for user %s: tenant=%s slug=%s modules=%s active=%s",
-            user.id,
-            getattr(tenant, "id", None),
-            getattr(tenant, "slug", None),
-            getattr(tenant, "enabled_modules", None),
-            getattr(tenant, "is_active", None),
-        )
-        pair = sessions.session_create(user=user, ip=ip, user_agent=user_agent)
-    except Exception:
-        logger.exception("Token generation failed for user %s", user.id)
-        raise
-    logger.info("Tokens generated for user %s (session %s)", user.id, pair.session_id)
-    return pair
-
-
-def get_tokens_for_user(user: User, *, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
-    """Open a session for the user and return {"access", "refresh"} (see `session_open`)."""
-    pair = session_open(user=user, ip=ip, user_agent=user_agent)
-    return {"access": pair.access, "refresh": pair.refresh}
-
-
-def user_login(*, email: str, password: str, ip: str | None, user_agent: str | None) -> tuple[User, dict[str, str]]:
+def user_login(
+    *, email: str, password: str, ip: str | None, user_agent: str | None,
+) -> tuple[User, sessions.TokenPair]:
     """Authenticate and open a session. Logs the attempt and outcome, never the password;
     records `login_succeeded` (with the new session) or, for an existing account,
     `login_failed`; counts every attempt in auth_logins_total{outcome}."""
@@ -148,12 +118,12 @@ def user_login(*, email: str, password: str, ip: str | None, user_agent: str | N
         raise
     logger.info("Login succeeded for user %s from %s", user.id, ip)
     _last_login_set(user)
-    pair = session_open(user=user, ip=ip, user_agent=user_agent)
+    pair = sessions.session_open(user=user, ip=ip, user_agent=user_agent)
     event_record(
         type=EventType.LOGIN_SUCCEEDED, user=user, ip=ip, user_agent=user_agent, session_id=pair.session_id,
     )
     metrics.auth_logins_total.labels(outcome="success").inc()
-    return user, {"access": pair.access, "refresh": pair.refresh}
+    return user, pair
 
 
 def _last_login_set(user: User) -> None:
@@ -168,7 +138,7 @@ def _last_login_set(user: User) -> None:
 def user_change_password(
     *, user: User, old_password: str, new_password: str, session_id: Any, ip: str | None,
     user_agent: str | None,
-) -> dict[str, str]:
+) -> sessions.TokenPair:
     """New password; every other session and every earlier access token revoked; a new pair
     for the caller's session (its previous refresh token is spent)."""
     if not user.check_password(old_password):
@@ -186,4 +156,4 @@ def user_change_password(
         type=EventType.PASSWORD_CHANGED, user=user, ip=ip, user_agent=user_agent, session_id=pair.session_id,
     )
     logger.info("Password changed for user %s", user.id)
-    return {"access": pair.access, "refresh": pair.refresh}
+    return pair

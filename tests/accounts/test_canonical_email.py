@@ -10,7 +10,6 @@ from django.apps import apps as django_apps
 
 from apps.accounts.models import User
 from apps.mail.models import OutboundMail
-from tests.accounts.test_throttling import mid_window, rates  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, UserFactory
 
 REGISTER = "/api/auth/register/"
@@ -64,7 +63,7 @@ def test_invisible_characters_and_exotic_local_parts_are_400_invalid(db, api_cli
     assert not User.objects.exists() and not OutboundMail.objects.exists()
 
 
-def test_the_per_email_reset_limit_is_not_defeated_by_variants(db, api_client, rates):  # noqa: F811
+def test_the_per_email_reset_limit_is_not_defeated_by_variants(db, api_client, rates):
     rates(password_reset_email="5/hour")
     UserFactory(email="finance@example.com")
     variants = ["finance@example.com", "ﬁnance@example.com", "FINANCE@example.com", "ｆｉｎａｎｃｅ@example.com",
@@ -78,7 +77,7 @@ def test_the_per_email_reset_limit_is_not_defeated_by_variants(db, api_client, r
 
 
 def test_an_invitation_to_a_variant_goes_to_the_canonical_address(db, user, api_client):
-    from tests.tenants.conftest import client_for
+    from tests.support.api import client_for
 
     response = client_for(user).post(INVITATIONS, {"email": "ﬁnance@ＥＸＡＭＰＬＥ.com"}, format="json")
 

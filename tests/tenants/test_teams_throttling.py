@@ -34,7 +34,7 @@ def test_accept_is_limited_per_client(rates, api_client, db):
     assert_throttled(api_client.post(ACCEPT, {"token": "x" * 43, "password": "Another-Horse-77!"}, format="json"))
 
 
-def test_invitations_are_limited_per_tenant_whoever_sends_them(rates, inbox, user, admin):  # noqa: F811
+def test_invitations_are_limited_per_tenant_whoever_sends_them(rates, inbox, user, admin):
     rates(invitation_send_tenant="2/hour")
     assert client_for(user).post(INVITATIONS, {"email": "a@example.org"}, format="json").status_code == 201
     assert client_for(admin).post(INVITATIONS, {"email": "b@example.org"}, format="json").status_code == 201
@@ -43,7 +43,7 @@ def test_invitations_are_limited_per_tenant_whoever_sends_them(rates, inbox, use
     assert len(inbox.messages()) == 2
 
 
-def test_an_inviter_whose_address_is_not_verified_is_limited_tighter(rates, inbox, user, admin):  # noqa: F811
+def test_an_inviter_whose_address_is_not_verified_is_limited_tighter(rates, inbox, user, admin):
     rates(invitation_send_unverified="1/hour")
     admin.email_verified = True
     admin.save(update_fields=["email_verified"])
